@@ -1,0 +1,1 @@
+"""Analysis package for the blinatumomab R/R B-ALL reproducibility book."""
