@@ -1,0 +1,134 @@
+"""The ledger of published numbers and its comparison with a cohort.
+
+``analysis/published.yml`` holds one entry for every number (and every
+checkable qualitative statement) the paper prints; see the header of that file
+for the fields.  :func:`compare` recomputes each entry on a cohort with the
+function of :mod:`analysis.metrics` the entry names and reports whether the
+printed value is reproduced at the printed precision.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+import pandas as pd
+import yaml
+
+from . import config, metrics
+
+__all__ = ["load_ledger", "compare", "format_value", "is_reproduced", "KINDS"]
+
+KINDS = ("value", "not_reached", "not_significant", "significant")
+_FIELDS = ("id", "chapter", "measure", "printed", "kind", "where", "compute")
+
+
+@lru_cache(maxsize=1)
+def _read(path: str) -> tuple:
+    with open(path, encoding="utf-8") as fh:
+        entries = yaml.safe_load(fh)
+    return tuple(entries)
+
+
+def load_ledger(path=None) -> pd.DataFrame:
+    """The ledger as a DataFrame, one row per published statement.
+
+    Raises
+    ------
+    ValueError
+        If an entry lacks a field, repeats an id, has an unknown kind or names an
+        unknown metric.
+    """
+    entries = _read(str(path or config.LEDGER_PATH))
+    seen = set()
+    for e in entries:
+        missing = [f for f in _FIELDS if f not in e]
+        if missing:
+            raise ValueError(f"ledger entry {e.get('id', '?')} lacks {missing}")
+        if e["id"] in seen:
+            raise ValueError(f"duplicate ledger id {e['id']}")
+        seen.add(e["id"])
+        if e["kind"] not in KINDS:
+            raise ValueError(f"ledger entry {e['id']}: unknown kind {e['kind']!r}")
+        if e["kind"] == "value" and "decimals" not in e:
+            raise ValueError(f"ledger entry {e['id']}: kind value needs decimals")
+        if e["compute"] not in metrics.METRICS:
+            raise ValueError(f"ledger entry {e['id']}: unknown metric {e['compute']!r}")
+    df = pd.DataFrame([{**e, "args": e.get("args") or {}} for e in entries])
+    df["decimals"] = df["decimals"].astype("Int64")
+    return df
+
+
+def _round(x: float, decimals: int) -> Decimal:
+    """Round half up, as a reader rounds a printed number (12.05 -> 12.1)."""
+    q = Decimal(1).scaleb(-decimals)
+    return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def format_value(value: float, kind: str, decimals=None) -> str:
+    """Format a recomputed value the way the paper would print it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not reached" if kind == "not_reached" else "undefined"
+    if kind in ("not_significant", "significant"):
+        return f"P = {float(_round(value, 3)):.3f}"
+    if kind == "not_reached":
+        return f"{value:.1f} months"
+    return f"{_round(value, int(decimals)):f}"
+
+
+def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
+    """Whether a recomputed value matches the printed statement."""
+    nan = value is None or (isinstance(value, float) and math.isnan(value))
+    if kind == "not_reached":
+        return nan
+    if nan:
+        return False
+    if kind == "not_significant":
+        return value >= 0.05
+    if kind == "significant":
+        return value < 0.05
+    return _round(value, int(decimals)) == Decimal(printed)
+
+
+def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None = None):
+    """Recompute every ledger entry on a cohort.
+
+    Parameters
+    ----------
+    cohort, ae : pandas.DataFrame
+        Cohort and adverse-event tables.
+    ledger : pandas.DataFrame, optional
+        Defaults to :func:`load_ledger`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id``, ``chapter``, ``measure``, ``printed``, ``recomputed``
+        (formatted like the paper), ``value`` (unrounded), ``reproduced`` and
+        ``where``.
+    """
+    ledger = load_ledger() if ledger is None else ledger
+    rows = []
+    for e in ledger.itertuples(index=False):
+        try:
+            value = metrics.compute(e.compute, cohort, ae, e.args)
+        except (KeyError, ValueError, ZeroDivisionError) as exc:  # undefined on this cohort
+            value, note = float("nan"), str(exc)
+        else:
+            note = ""
+        decimals = None if pd.isna(e.decimals) else int(e.decimals)
+        rows.append(
+            {
+                "id": e.id,
+                "chapter": e.chapter,
+                "measure": e.measure,
+                "printed": e.printed,
+                "recomputed": format_value(value, e.kind, decimals),
+                "value": value,
+                "reproduced": is_reproduced(value, e.kind, e.printed, decimals),
+                "where": e.where,
+                "note": note,
+            }
+        )
+    return pd.DataFrame(rows)
