@@ -132,3 +132,25 @@ def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None 
             }
         )
     return pd.DataFrame(rows)
+
+
+def chapter_report(chapter: str, cohort: pd.DataFrame, ae: pd.DataFrame) -> pd.DataFrame:
+    """The ledger comparison for one chapter, ready to show at the chapter's end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``measure``, ``paper`` (as printed), ``this cohort`` (recomputed),
+        ``status`` (``reproduced`` / ``differs``) and ``where`` (in the paper).
+    """
+    rep = compare(cohort, ae)
+    rep = rep[rep["chapter"] == chapter]
+    return pd.DataFrame(
+        {
+            "measure": rep["measure"].to_numpy(),
+            "paper": rep["printed"].to_numpy(),
+            "this cohort": rep["recomputed"].to_numpy(),
+            "status": ["reproduced" if r else "differs" for r in rep["reproduced"]],
+            "where": rep["where"].to_numpy(),
+        }
+    )
