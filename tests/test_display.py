@@ -1,0 +1,243 @@
+"""Tests of analysis.display: tables that are real tables in HTML and in the LaTeX PDF."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from docutils import nodes
+from docutils.core import publish_doctree
+from markdown_it import MarkdownIt
+from myst_nb.core.render import get_mime_priority
+from myst_parser.parsers.docutils_ import Parser as MystParser
+
+from analysis.display import TABLE_CSS_CLASS, Table, setup_figures, show_table
+
+ROOT = Path(__file__).resolve().parent.parent
+NASTY = [
+    "Ph+ <b>x</b>",
+    "Blasts ≥50% | *bold*",
+    "Cost $5 & 10% \\ `code` _u_",
+    "{role}`x` [link](http://a.b) <!-- c -->",
+]
+
+
+@pytest.fixture
+def frame():
+    return pd.DataFrame(
+        {
+            "Characteristic": ["Age, years", "Female", "Ph+", "Unknown"],
+            "n": [19, 8, 9, 0],
+            "Percent": [100.0, 42.106, 47.368, np.nan],
+        }
+    )
+
+
+def _bundle(obj):
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(obj)
+    return data
+
+
+def _cells_from_markdown(md: str) -> list[list[str]]:
+    """Parse a pipe table with markdown-it (MyST's parser) and return the cell texts."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(md)
+    rows, row = [], None
+    for tok in tokens:
+        if tok.type == "tr_open":
+            row = []
+        elif tok.type == "inline" and row is not None:
+            rendered = MarkdownIt("commonmark").renderInline(tok.content)
+            row.append(html.unescape(rendered))
+        elif tok.type == "tr_close":
+            rows.append(row)
+            row = None
+    return rows
+
+
+# --- the display bundle ---------------------------------------------------------------------
+
+
+def test_bundle_has_html_markdown_plain_and_no_latex(frame):
+    data = _bundle(Table(frame))
+    assert {"text/html", "text/markdown", "text/plain"} <= set(data)
+    # myst-nb renders text/latex as display math, and its LaTeX builder would prefer it.
+    assert "text/latex" not in data
+
+
+def _config_overrides():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    sphinx_config = config.get("sphinx", {}).get("config", {}) or {}
+    return sphinx_config, sphinx_config.get("nb_mime_priority_overrides", [])
+
+
+@pytest.mark.parametrize(
+    ("builder", "expected"),
+    [("html", "text/html"), ("singlehtml", "text/html"), ("latex", "text/markdown")],
+)
+def test_myst_nb_picks_html_for_html_and_markdown_for_latex(frame, builder, expected):
+    """With the book's configuration, myst-nb selects the intended output of a Table."""
+    _, overrides = _config_overrides()
+    data = _bundle(Table(frame))
+    priority = get_mime_priority(builder, overrides)
+    chosen = next(m for m in priority if m in data)
+    assert chosen == expected
+
+
+def test_config_renders_markdown_outputs_as_myst():
+    """CommonMark, myst-nb's default for text/markdown outputs, has no tables."""
+    sphinx_config, _ = _config_overrides()
+    assert sphinx_config.get("nb_render_markdown_format") == "myst"
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+
+def test_html_is_a_table_with_class_and_caption(frame):
+    out = Table(frame, caption="Baseline <characteristics>").to_html()
+    assert out.startswith(f'<table class="{TABLE_CSS_CLASS}">')
+    assert "<caption>Baseline &lt;characteristics&gt;</caption>" in out
+    assert out.count("<tr>") == 1 + len(frame)
+    assert '<th class="num">n</th>' in out
+    assert "<td>Age, years</td>" in out
+
+
+def test_html_escapes_cells():
+    out = Table(pd.DataFrame({"x": NASTY})).to_html()
+    assert "<b>" not in out and "<!--" not in out
+    for text in NASTY:
+        assert f"<td>{html.escape(text)}</td>" in out
+
+
+def test_css_class_is_styled():
+    css = (ROOT / "_static" / "book.css").read_text()
+    assert f"table.{TABLE_CSS_CLASS}" in css
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def test_markdown_round_trips_nasty_text_literally():
+    """Every cell parses back to exactly its text: no emphasis, HTML, math, roles or links."""
+    df = pd.DataFrame({"label | pipe": NASTY, "n": [1, 2, 3, 4]})
+    rows = _cells_from_markdown(Table(df).to_markdown())
+    assert rows[0] == ["label | pipe", "n"]
+    assert [r[0] for r in rows[1:]] == NASTY
+
+
+def test_markdown_alignment_rule(frame):
+    md = Table(frame).to_markdown()
+    assert md.splitlines()[1] == "| :-- | --: | --: |"
+
+
+def test_markdown_flattens_newlines():
+    md = Table(pd.DataFrame({"x": ["two\nlines"]})).to_markdown()
+    assert _cells_from_markdown(md)[1] == ["two lines"]
+
+
+def _myst_doctree(md: str) -> nodes.document:
+    return publish_doctree(md, parser=MystParser(), settings_overrides={"report_level": 4})
+
+
+def test_markdown_with_caption_is_a_table_directive(frame):
+    """MyST parses the output into a docutils table with a title (the LaTeX caption)."""
+    caption = "Baseline `characteristics` with _under_ and $5"
+    md = Table(frame, caption=caption).to_markdown()
+    assert md.startswith("~~~{table} ")  # a backtick fence may not have backticks in its info
+    doctree = _myst_doctree(md)
+    tables = list(doctree.findall(nodes.table))
+    assert len(tables) == 1
+    title = next(tables[0].findall(nodes.title))
+    assert title.astext() == caption
+    entries = [e.astext() for e in tables[0].findall(nodes.entry)]
+    assert entries[:3] == ["Characteristic", "n", "Percent"]
+    assert len(entries) == 3 * (1 + len(frame))
+
+
+def test_markdown_without_caption_is_a_plain_table(frame):
+    doctree = _myst_doctree(Table(frame).to_markdown())
+    assert len(list(doctree.findall(nodes.table))) == 1
+    assert not list(doctree.findall(nodes.title))
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def test_formatting_defaults(frame):
+    t = Table(frame)
+    assert t.header == ["Characteristic", "n", "Percent"]
+    assert t.rows[0] == ["Age, years", "19", "100.00"]
+    assert t.rows[1][2] == "42.11"
+    assert t.rows[3][2] == ""  # NaN -> na_rep
+    assert t.numeric == [False, True, True]
+
+
+def test_float_format_string_callable_and_na_rep(frame):
+    assert Table(frame, float_format="{:.1f}").rows[1][2] == "42.1"
+    assert Table(frame, float_format=lambda v: f"{v:.0f}%").rows[1][2] == "42%"
+    assert Table(frame, na_rep="-").rows[3][2] == "-"
+    assert Table(frame, precision=0).rows[2][2] == "47"
+
+
+def test_whole_number_float_column_shows_integers():
+    """Counts with a missing value become floats in pandas; they are still shown as counts."""
+    t = Table(pd.DataFrame({"n": [19, 7, None], "x": [1.0, np.inf, 2.0]}))
+    assert [r[0] for r in t.rows] == ["19", "7", ""]
+    assert [r[1] for r in t.rows] == ["1.00", "inf", "2.00"]
+
+
+def test_index_auto():
+    plain = pd.DataFrame({"a": [1, 2]})
+    assert Table(plain).header == ["a"]
+    named = plain.set_axis(pd.Index(["x", "y"], name="row"))
+    assert Table(named).header == ["row", "a"]
+    assert Table(named).rows[0] == ["x", "1"]
+    assert Table(named, index=False).header == ["a"]
+    assert Table(plain, index=True).header == ["index", "a"]
+
+
+def test_multiindex_columns_are_joined():
+    df = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("OS", "n"), ("OS", "%")]))
+    assert Table(df).header == ["OS / n", "OS / %"]
+
+
+def test_series_and_bad_input():
+    assert Table(pd.Series([1, 2], name="n")).header == ["n"]
+    with pytest.raises(TypeError):
+        Table([[1, 2]])
+    with pytest.raises(ValueError):
+        Table(pd.DataFrame({"a": [1]}), index="yes")
+    with pytest.raises(ValueError):
+        Table(pd.DataFrame(index=range(3)))
+
+
+def test_text_plain_aligns_columns(frame):
+    text = Table(frame, caption="Cap").to_text().splitlines()
+    assert text[0] == "Cap"
+    assert re.fullmatch(r"Characteristic\s+n\s+Percent", text[1])
+    assert text[2].endswith("19   100.00")
+
+
+# --- show_table and figures -------------------------------------------------------------------
+
+
+def test_show_table_displays_once_and_returns_none(monkeypatch, frame):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    assert show_table(frame, caption="c", na_rep="-") is None
+    assert len(shown) == 1 and isinstance(shown[0], Table)
+    assert shown[0].caption == "c" and shown[0].na_rep == "-"
+
+
+def test_setup_figures_outside_ipython_sets_rcparams():
+    with matplotlib.rc_context():
+        setup_figures(dpi=120, font_size=9)
+        assert matplotlib.rcParams["figure.dpi"] == 120
+        assert matplotlib.rcParams["font.size"] == 9
