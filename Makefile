@@ -1,0 +1,112 @@
+# Build, test and lint the book. `make help` lists the targets.
+# Setup is keyed on stamp files, so re-running any target only redoes what changed.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+JB := $(BIN)/jupyter-book
+# -n nitpicky, -W warnings are errors, --keep-going report them all before failing.
+JB_FLAGS ?= -n -W --keep-going
+PYTEST_ARGS ?=
+
+APT_PACKAGES := texlive-latex-extra texlive-xetex latexmk texlive-fonts-recommended \
+	fonts-freefont-otf chromium chromium-driver poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# `make book DATA=... AES=...` builds the book on another cohort. Paths are made absolute
+# because the chapters execute with book/ as their working directory.
+ifdef DATA
+export BOOK_COHORT := $(abspath $(DATA))
+endif
+ifdef AES
+export BOOK_AES := $(abspath $(AES))
+endif
+
+SETUP_STAMP := $(VENV)/.stamp-setup
+
+# html and pdf share _build/.doctrees and the execution cache: never run them in parallel.
+.NOTPARALLEL:
+
+.PHONY: help setup book html pdf test lint clean distclean bench-build lock
+
+help:
+	@echo "make setup        Debian packages (if missing) and $(VENV) from requirements.txt"
+	@echo "make book         HTML (_build/html/index.html) and PDF (_build/pdf/book.pdf)"
+	@echo "                  options: DATA=cohort.csv AES=adverse_events.csv"
+	@echo "make html | pdf   one of the two"
+	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
+	@echo "make lint         ruff check and ruff format --check"
+	@echo "make bench-build  time a cold and a warm build (bench/results/)"
+	@echo "make lock         re-resolve requirements.in into requirements.txt + environment.yml"
+	@echo "make clean        remove _build; make distclean also removes $(VENV) and stamps"
+
+# --- setup ---------------------------------------------------------------------------------
+
+.stamp-apt: Makefile
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  $(SUDO) apt-get update; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	  echo "apt: all Debian packages present"; \
+	fi
+	@touch $@
+
+$(SETUP_STAMP): requirements.txt pyproject.toml .stamp-apt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install -e . --no-deps
+	@touch $@
+
+setup: $(SETUP_STAMP)
+
+# --- book ----------------------------------------------------------------------------------
+
+book: html pdf
+
+html: $(SETUP_STAMP)
+	$(PY) scripts/book_inputs.py
+	$(JB) build . $(JB_FLAGS) --builder html
+
+pdf: $(SETUP_STAMP)
+	$(PY) scripts/book_inputs.py
+	$(JB) build . $(JB_FLAGS) --builder pdflatex
+	mkdir -p _build/pdf
+	cp _build/latex/book.pdf _build/pdf/book.pdf
+	@echo "PDF: _build/pdf/book.pdf"
+
+# --- checks --------------------------------------------------------------------------------
+
+test: $(SETUP_STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(SETUP_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench-build: $(SETUP_STAMP)
+	$(PY) scripts/bench_build.py
+
+# Re-resolve requirements.in in a fresh venv (needs the package index).
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -r requirements.in
+	$(PYTHON) scripts/lock.py --venv .venv-lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV) .stamp-apt .pytest_cache .ruff_cache

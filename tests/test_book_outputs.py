@@ -1,0 +1,184 @@
+"""Checks of a built book (``make book``); skipped when there is no build.
+
+The chapters come from _toc.yml and their titles from the chapter files themselves (first
+``# `` heading), so nothing here needs editing when chapters are added or renamed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+PDF = ROOT / "_build" / "pdf" / "book.pdf"
+
+pytestmark = pytest.mark.build
+
+needs_html = pytest.mark.skipif(
+    not (HTML / "index.html").is_file(), reason="no HTML build (_build/html): run `make book`"
+)
+needs_pdf = pytest.mark.skipif(
+    not PDF.is_file(), reason="no PDF build (_build/pdf/book.pdf): run `make book`"
+)
+needs_poppler = pytest.mark.skipif(
+    not (shutil.which("pdftotext") and shutil.which("pdfinfo")),
+    reason="poppler-utils (pdftotext, pdfinfo) not installed: run `make setup`",
+)
+
+
+def _toc() -> dict:
+    return yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def toc_chapters() -> list[str]:
+    """Documents of the chapters in _toc.yml, in order (without the root page)."""
+    docs: list[str] = []
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                docs.append(entry["file"])
+            walk(entry.get("sections"))
+
+    toc = _toc()
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return docs
+
+
+def _source(doc: str) -> Path:
+    for suffix in (".md", ".ipynb"):
+        path = ROOT / f"{doc}{suffix}"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"no source for {doc} listed in _toc.yml")
+
+
+def chapter_title(doc: str) -> str:
+    """The first level-1 heading of a chapter's Markdown cells."""
+    notebook = jupytext.read(_source(doc))
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                match = re.match(r"^#\s+(.+?)\s*#*\s*$", line)
+                if match:
+                    return match.group(1)
+    raise ValueError(f"{doc} has no '# Title' heading")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+@cache
+def pdf_text() -> str:
+    out = subprocess.run(["pdftotext", str(PDF), "-"], capture_output=True, text=True, check=True)
+    return _squash(out.stdout.replace("-\n", ""))
+
+
+ALL_DOCS = [_toc()["root"], *toc_chapters()]
+
+
+def test_toc_lists_the_chapters():
+    assert len(toc_chapters()) >= 7
+    for doc in ALL_DOCS:
+        assert _source(doc).is_file()
+
+
+@needs_html
+@pytest.mark.parametrize("doc", ALL_DOCS)
+def test_chapter_in_html(doc):
+    page = HTML / f"{doc}.html"
+    assert page.is_file(), f"{page} missing from the HTML build"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    headings = [_squash(h.get_text(" ")) for h in soup.find_all("h1")]
+    title = _squash(chapter_title(doc))
+    assert any(title in h for h in headings), f"title {title!r} not in <h1>s {headings}"
+
+
+@needs_pdf
+@needs_poppler
+@pytest.mark.parametrize("doc", toc_chapters())
+def test_chapter_title_in_pdf(doc):
+    # The root page (book/intro) becomes untitled front matter in the PDF, so only chapters.
+    title = _squash(chapter_title(doc))
+    assert title in pdf_text(), f"chapter title {title!r} not found in {PDF.name}"
+
+
+@needs_pdf
+@needs_poppler
+def test_pdf_is_a4():
+    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True)
+    match = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout)
+    assert match, info.stdout
+    width, height = map(float, match.groups())
+    assert abs(width - 595.28) < 1 and abs(height - 841.89) < 1, info.stdout
+
+
+EXTERNAL = re.compile(r"^(https?:)?//", re.IGNORECASE)
+
+
+@needs_html
+def test_html_loads_nothing_from_the_network():
+    """No page loads a script, stylesheet, image or frame from outside the build."""
+    offenders = []
+    for page in sorted(HTML.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag, attr in [
+            ("script", "src"),
+            ("link", "href"),
+            ("img", "src"),
+            ("iframe", "src"),
+            ("source", "src"),
+        ]:
+            for element in soup.find_all(tag):
+                url = element.get(attr) or ""
+                if tag == "link" and not {"stylesheet", "preload", "icon", "modulepreload"} & set(
+                    element.get("rel") or []
+                ):
+                    continue
+                if EXTERNAL.match(url):
+                    offenders.append(f"{page.relative_to(HTML)}: <{tag} {attr}={url!r}>")
+    assert offenders == []
+
+
+@needs_html
+@pytest.mark.browser
+@pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium not installed")
+def test_pages_make_no_network_request_in_chromium():
+    """Headless Chromium (via Playwright) opens each page; every request stays on file://."""
+    from playwright.sync_api import sync_playwright
+
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=flags)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            for doc in ALL_DOCS:
+                page.goto((HTML / f"{doc}.html").as_uri(), wait_until="load")
+                page.wait_for_timeout(300)  # let MathJax and deferred scripts start
+        finally:
+            browser.close()
+    assert requests, "no requests recorded"
+    external = sorted({u for u in requests if not u.startswith(("file://", "data:", "blob:"))})
+    assert external == []
