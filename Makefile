@@ -32,7 +32,8 @@ SETUP_STAMP := $(VENV)/.stamp-setup
 # html and pdf share _build/.doctrees and the execution cache: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: help setup book html pdf test lint clean distclean bench-build lock
+.PHONY: help setup book html pdf test lint clean distclean bench-build lock reconstruct \
+	reconstruct-check bench-reconstruct
 
 help:
 	@echo "make setup        Debian packages (if missing) and $(VENV) from requirements.txt"
@@ -42,6 +43,8 @@ help:
 	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make bench-build  time a cold and a warm build (bench/results/)"
+	@echo "make reconstruct  regenerate data/reconstructed/ (reconstruct-check: compare only)"
+	@echo "make bench-reconstruct  time the reconstruction search for several seeds"
 	@echo "make lock         re-resolve requirements.in into requirements.txt + environment.yml"
 	@echo "make clean        remove _build; make distclean also removes $(VENV) and stamps"
 
@@ -96,6 +99,17 @@ lint: $(SETUP_STAMP)
 
 bench-build: $(SETUP_STAMP)
 	$(PY) scripts/bench_build.py
+
+# Regenerate data/reconstructed/ from the seeded search (identical bytes for the same seed);
+# `make reconstruct-check` only compares a fresh search with the committed files.
+reconstruct: $(SETUP_STAMP)
+	$(PY) -m analysis.reconstruct
+
+reconstruct-check: $(SETUP_STAMP)
+	$(PY) -m analysis.reconstruct --check
+
+bench-reconstruct: $(SETUP_STAMP)
+	$(PY) scripts/bench_reconstruct.py
 
 # Re-resolve requirements.in in a fresh venv (needs the package index).
 lock:

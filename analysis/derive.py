@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["flags", "FLAG_LABELS", "rfs_table", "os_table"]
+__all__ = ["flags", "flags_cached", "FLAG_LABELS", "rfs_table", "os_table"]
+
+_CACHE: dict[int, pd.DataFrame] = {}
 
 #: Human-readable meaning of every flag (used in tables and the ledger).
 FLAG_LABELS: dict[str, str] = {
@@ -61,7 +63,33 @@ def _bool(s: pd.Series) -> np.ndarray:
     return s.fillna(False).astype(bool).to_numpy()
 
 
+class flags_cached:  # noqa: N801 - used as a context manager, reads like a function
+    """Within the block, :func:`flags` of ``cohort`` is computed once.
+
+    The ledger evaluates over a hundred metrics on the same table; the cache
+    is bound to this object and cleared when the block ends.
+    """
+
+    def __init__(self, cohort: pd.DataFrame):
+        self.key = id(cohort)
+        self.cohort = cohort
+
+    def __enter__(self):
+        _CACHE[self.key] = _flags(self.cohort)
+        return self
+
+    def __exit__(self, *exc):
+        _CACHE.pop(self.key, None)
+        return False
+
+
 def flags(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Boolean flags for every subgroup the book uses (see :func:`_flags`)."""
+    cached = _CACHE.get(id(cohort))
+    return cached if cached is not None else _flags(cohort)
+
+
+def _flags(cohort: pd.DataFrame) -> pd.DataFrame:
     """Boolean flags for every subgroup the book uses.
 
     Parameters

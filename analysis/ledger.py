@@ -16,7 +16,7 @@ from functools import lru_cache
 import pandas as pd
 import yaml
 
-from . import config, metrics
+from . import config, derive, metrics
 
 __all__ = ["load_ledger", "compare", "format_value", "is_reproduced", "KINDS"]
 
@@ -109,6 +109,11 @@ def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None 
         ``where``.
     """
     ledger = load_ledger() if ledger is None else ledger
+    with derive.flags_cached(cohort):
+        return _compare(cohort, ae, ledger)
+
+
+def _compare(cohort, ae, ledger):
     rows = []
     for e in ledger.itertuples(index=False):
         try:

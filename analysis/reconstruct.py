@@ -710,6 +710,18 @@ def write_tables(cohort: pd.DataFrame, ae: pd.DataFrame, out_dir: Path) -> list[
     return paths
 
 
+def differing_files(out_dir: Path, cohort: pd.DataFrame, ae: pd.DataFrame) -> list[str]:
+    """Names of the files in ``out_dir`` that differ from the given tables (or are missing)."""
+    from .data import to_csv_text
+
+    differ = []
+    for name, df in (("cohort.csv", cohort), ("adverse_events.csv", ae)):
+        path = Path(out_dir) / name
+        if not path.exists() or path.read_text(encoding="utf-8") != to_csv_text(df):
+            differ.append(name)
+    return differ
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m analysis.reconstruct [--seed N] [--out DIR] [--check]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -723,14 +735,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cohort, ae, report = reconstruct(args.seed, quiet=args.quiet)
     if args.check:
-        from .data import to_csv_text
-
-        same = all(
-            (args.out / name).read_text(encoding="utf-8") == to_csv_text(df)
-            for name, df in (("cohort.csv", cohort), ("adverse_events.csv", ae))
-        )
-        print("identical" if same else "DIFFERENT from the committed files")
-        return 0 if same else 1
+        differ = differing_files(args.out, cohort, ae)
+        for name in differ:
+            print(f"{args.out / name} DIFFERS from a fresh reconstruction (seed {args.seed})")
+        print("identical" if not differ else "check failed")
+        return 0 if not differ else 1
     for path in write_tables(cohort, ae, args.out):
         print(f"wrote {path}")
     return 0
