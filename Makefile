@@ -29,10 +29,13 @@ endif
 
 SETUP_STAMP := $(VENV)/.stamp-setup
 
+# Kernel configuration for executing chapters (quiets ipykernel's start-up warning).
+export IPYTHONDIR := $(CURDIR)/config/ipython
+
 # html and pdf share _build/.doctrees and the execution cache: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: help setup book html pdf test lint clean distclean bench-build lock reconstruct \
+.PHONY: help setup book html pdf test verify lint clean distclean bench-build lock reconstruct \
 	reconstruct-check bench-reconstruct
 
 help:
@@ -41,6 +44,8 @@ help:
 	@echo "                  options: DATA=cohort.csv AES=adverse_events.csv"
 	@echo "make html | pdf   one of the two"
 	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
+	@echo "make verify       re-execute every chapter, recompute every published number, compare"
+	@echo "                  the figures' data with the previous run (after make book)"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make bench-build  time a cold and a warm build (bench/results/)"
 	@echo "make reconstruct  regenerate data/reconstructed/ (reconstruct-check: compare only)"
@@ -99,6 +104,11 @@ lint: $(SETUP_STAMP)
 
 bench-build: $(SETUP_STAMP)
 	$(PY) scripts/bench_build.py
+
+# Re-execute every chapter from a clean state, recompute the ledger, compare the figures' data
+# with the previous run (see analysis/verify.py). VERIFY_ARGS=--allow-differences for own data.
+verify: $(SETUP_STAMP)
+	$(PY) -m analysis.verify $(VERIFY_ARGS)
 
 # Regenerate data/reconstructed/ from the seeded search (identical bytes for the same seed);
 # `make reconstruct-check` only compares a fresh search with the committed files.
