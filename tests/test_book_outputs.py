@@ -150,35 +150,3 @@ def test_html_loads_nothing_from_the_network():
                 if EXTERNAL.match(url):
                     offenders.append(f"{page.relative_to(HTML)}: <{tag} {attr}={url!r}>")
     assert offenders == []
-
-
-@needs_html
-@pytest.mark.browser
-@pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium not installed")
-def test_pages_make_no_network_request_in_chromium():
-    """Headless Chromium (via Playwright) opens each page; every request stays on file://."""
-    from playwright.sync_api import sync_playwright
-
-    flags = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
-    requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=flags)
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            for doc in ALL_DOCS:
-                page.goto((HTML / f"{doc}.html").as_uri(), wait_until="load")
-                page.wait_for_timeout(300)  # let MathJax and deferred scripts start
-        finally:
-            browser.close()
-    assert requests, "no requests recorded"
-    external = sorted({u for u in requests if not u.startswith(("file://", "data:", "blob:"))})
-    assert external == []
