@@ -1,0 +1,234 @@
+"""Write the corpus of malformed input files under ``tests/data/malformed/``.
+
+Each file is the reconstructed cohort (``data/reconstructed/cohort.csv``) or adverse-event
+table with one deliberate fault (a few files combine several), so that
+``tests/test_schema.py`` can assert the exact message the data contract gives for it.  The
+``valid_*`` files are variants the contract must accept (Excel booleans, spaces around
+values, an Excel workbook).  The corpus is deterministic; re-run this script after changing
+it and commit the files with the script:
+
+    .venv/bin/python tests/data/make_malformed.py
+
+Naming: ``cohort_<fault>.csv`` / ``.xlsx`` are checked as the cohort (with the reconstructed
+adverse events), ``ae_<fault>.csv`` as the adverse-event table (with the reconstructed
+cohort).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path(__file__).resolve().parent / "malformed"
+COHORT = ROOT / "data" / "reconstructed" / "cohort.csv"
+AES = ROOT / "data" / "reconstructed" / "adverse_events.csv"
+
+
+def _base(path=COHORT) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _row(df: pd.DataFrame, pid: str) -> int:
+    return int(df.index[df["patient_id"] == pid][0])
+
+
+def _csv(df: pd.DataFrame, name: str) -> None:
+    df.to_csv(OUT / name, index=False, lineterminator="\n")
+
+
+def _edit(name: str, edits: dict, *, drop=(), add=None, path=COHORT) -> None:
+    """Copy the table with ``edits`` {(patient_id, column): text}, dropped and added columns."""
+    df = _base(path)
+    for (pid, column), value in edits.items():
+        df.loc[_row(df, pid), column] = value
+    df = df.drop(columns=list(drop))
+    for column, values in (add or {}).items():
+        df[column] = values
+    _csv(df, name)
+
+
+def _xlsx(name: str, sheets: dict) -> None:
+    """A workbook with ``sheets`` {title: DataFrame or None (empty)} in order."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, df in sheets.items():
+        ws = wb.create_sheet(title)
+        if df is None:
+            continue
+        if isinstance(df, list):
+            for row in df:
+                ws.append(row)
+            continue
+        ws.append(list(df.columns))
+        for row in df.itertuples(index=False):
+            ws.append([_excel_value(v) for v in row])
+    wb.save(OUT / name)
+
+
+def _excel_value(text):
+    """Cells as Excel users type them: numbers as numbers, booleans as TRUE/FALSE."""
+    if not isinstance(text, str):
+        return text
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "":
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+def main() -> None:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    n = len(_base())
+    aes = _base(AES)
+
+    # --- columns ---------------------------------------------------------------------------
+    _edit("cohort_missing_column.csv", {}, drop=["os_months"])
+    df = _base().rename(columns={"os_months": "OS_months"})
+    _csv(df, "cohort_misspelled_column.csv")
+    _csv(pd.concat([_base(), _base()[["age_years"]]], axis=1), "cohort_duplicate_column.csv")
+    df = _base()
+    df[""] = [""] * (n - 1) + ["stray note"]
+    _csv(df, "cohort_unnamed_column.csv")
+
+    # --- types and values -------------------------------------------------------------------
+    _edit("cohort_age_not_integer.csv", {("P03", "age_years"): "forty-four"})
+    _edit("cohort_cycles_fractional.csv", {("P08", "cycles"): "1.5"})
+    _edit("cohort_decimal_comma.csv", {("P01", "os_months"): "13,8"})
+    _edit("cohort_unit_in_value.csv", {("P02", "os_months"): "20.8 months"})
+    _edit("cohort_boolean_yes.csv", {("P04", "ph_positive"): "yes"})
+    _edit("cohort_sex_code.csv", {("P06", "sex"): "M"})
+    _edit("cohort_pathway_unknown.csv", {("P09", "hsct_pathway"): "haplo"})
+    _edit("cohort_age_impossible.csv", {("P07", "age_years"): "150"})
+    _edit("cohort_negative_time.csv", {("P11", "os_months"): "-4.0"})
+    _edit("cohort_blasts_over_100.csv", {("P12", "marrow_blasts_pct"): "120.5"})
+    _edit("cohort_cycles_zero.csv", {("P13", "cycles"): "0"})
+    _edit("cohort_os_event_2.csv", {("P14", "os_event"): "2"})
+    _edit("cohort_months_in_days.csv", {("P16", "os_months"): "867"})
+    _edit("cohort_required_empty.csv", {("P18", "cr"): ""})
+    _edit("cohort_patient_id_empty.csv", {("P04", "patient_id"): ""})
+    _edit("cohort_duplicate_id.csv", {("P03", "patient_id"): "P02"})
+
+    # --- cross-field rules ------------------------------------------------------------------
+    _edit("cohort_relapse_after_end.csv", {("P05", "relapse_months"): "20.0"})
+    _edit("cohort_hsct_after_end.csv", {("P09", "hsct_months"): "3.0"})
+    _edit("cohort_car_t_after_end.csv", {("P03", "car_t_months"): "4.0"})
+    _edit("cohort_rfs_after_end.csv", {("P01", "rfs_months"): "14.5"})
+    _edit("cohort_rfs_without_cr.csv", {("P03", "rfs_months"): "3.2"})
+    _edit("cohort_rfs_missing_in_cr.csv", {("P02", "rfs_months"): ""})
+    _edit("cohort_rfs_event_missing_in_cr.csv", {("P02", "rfs_event"): ""})
+    _edit("cohort_mrd_response_without_cr.csv", {("P03", "mrd_response"): "true"})
+    _edit("cohort_death_without_cause.csv", {("P17", "cause_of_death"): ""})
+    _edit("cohort_cause_without_death.csv", {("P01", "cause_of_death"): "sepsis"})
+    _edit("cohort_hsct_without_days.csv", {("P01", "days_to_hsct"): ""})
+    _edit("cohort_days_without_hsct.csv", {("P03", "days_to_hsct"): "30"})
+    _edit("cohort_hsct_pathway_missing.csv", {("P02", "hsct_pathway"): ""})
+    _edit("cohort_hsct_months_without_hsct.csv", {("P07", "hsct_months"): "2.0"})
+    _edit("cohort_mrd_after_hsct_without_hsct.csv", {("P08", "mrd_negative_after_hsct"): "true"})
+    _edit("cohort_relapse_without_months.csv", {("P10", "relapse_months"): ""})
+    _edit("cohort_relapse_months_without_relapse.csv", {("P01", "relapse_months"): "5.0"})
+    _edit("cohort_car_t_without_months.csv", {("P06", "car_t_months"): ""})
+    _edit("cohort_rfs_event_0_after_relapse.csv", {("P13", "rfs_event"): "0"})
+    _edit(
+        "cohort_relapse_without_cr.csv",
+        {("P17", "relapse"): "true", ("P17", "relapse_months"): "1.0"},
+    )
+    _edit("cohort_rfs_event_without_reason.csv", {("P07", "rfs_event"): "1"})
+    _edit("cohort_days_exceed_months.csv", {("P04", "days_to_hsct"): "270"})
+
+    # --- privacy ----------------------------------------------------------------------------
+    names = [f"Patient {chr(65 + i)}" for i in range(n)]
+    _edit("cohort_name_column.csv", {}, add={"patient_name": names})
+    _edit("cohort_mrn_column.csv", {}, add={"MRN": [f"H{100200 + i}" for i in range(n)]})
+    _edit("cohort_phone_column.csv", {}, add={"phone": [f"1381234{i:04d}" for i in range(n)]})
+    _edit("cohort_dob_column.csv", {}, add={"date_of_birth": ["1980-01-01"] * n})
+    dates = [f"2022-{1 + i % 12:02d}-{1 + i:02d}" for i in range(n)]
+    _edit("cohort_date_values.csv", {}, add={"first_dose": dates})
+    _edit("cohort_date_in_number.csv", {("P05", "relapse_months"): "2022-03-14"})
+    _edit("cohort_date_in_text.csv", {("P08", "course"): "re-induction on 12/03/2022"})
+    _edit("cohort_id_is_phone.csv", {("P11", "patient_id"): "13812345678"})
+    df = _base().astype(object)
+    df["first_dose"] = [datetime(2022, 1, 1) + timedelta(days=7 * i) for i in range(n)]
+    _xlsx("cohort_excel_dates.xlsx", {"cohort": df})
+
+    # --- files ------------------------------------------------------------------------------
+    (OUT / "cohort_empty.csv").write_bytes(b"")
+    (OUT / "cohort_blank_lines.csv").write_text("\n\n  \n")
+    (OUT / "cohort_header_only.csv").write_text(",".join(_base().columns) + "\n")
+    text = COHORT.read_text(encoding="utf-8").replace("imatinib", "imatinib (Glivec\u00ae)")
+    text = text.replace("re-induction then 5", "r\u00e9-induction then 5")
+    (OUT / "cohort_latin1.csv").write_bytes(text.encode("latin-1"))
+    (OUT / "cohort_utf16.csv").write_bytes(COHORT.read_text(encoding="utf-8").encode("utf-16"))
+    _base().to_csv(OUT / "cohort_semicolons.csv", sep=";", index=False, lineterminator="\n")
+    lines = COHORT.read_text(encoding="utf-8").splitlines()
+    i = next(k for k, line in enumerate(lines) if "early marrow relapse" in line)
+    quoted = lines[i][lines[i].index('"CR MRD-positive') :]
+    lines[i] = lines[i].replace(quoted, quoted.strip('"'))  # a course with commas, unquoted
+    (OUT / "cohort_unquoted_comma.csv").write_text("\n".join(lines) + "\n")
+    title = [["Blinatumomab cohort export"], [], list(_base().columns)]
+    _xlsx("cohort_title_rows.xlsx", {"export": title + _base().to_numpy().tolist()})
+    _xlsx("cohort_second_sheet.xlsx", {"Notes": [["exported 2024"]], "cohort": _base()})
+    _xlsx("cohort_first_sheet_empty.xlsx", {"Sheet1": None, "cohort": _base()})
+    _xlsx("cohort_empty_workbook.xlsx", {"Sheet1": None})
+    (OUT / "cohort_old_excel.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    shutil.copy(OUT / "cohort_second_sheet.xlsx", OUT / "cohort_workbook_named_csv.csv")
+
+    # --- several problems at once ------------------------------------------------------------
+    _edit(
+        "cohort_many_problems.csv",
+        {
+            ("P02", "age_years"): "abc",
+            ("P03", "os_months"): "-1.0",
+            ("P05", "relapse_months"): "30.0",
+            ("P06", "sex"): "unknown",
+            ("P09", "cycles"): "",
+            ("P12", "patient_id"): "P11",
+        },
+        add={"hospital_number": [f"{900000 + i}" for i in range(n)]},
+    )
+
+    # --- adverse events ---------------------------------------------------------------------
+    def ae_edit(name, row, column, value):
+        df = aes.copy()
+        df.loc[row, column] = value
+        _csv(df, name)
+
+    ae_edit("ae_orphan_patient.csv", 3, "patient_id", "P99")
+    ae_edit("ae_grade_6.csv", 0, "grade", "6")
+    ae_edit("ae_grade_roman.csv", 1, "grade", "III")
+    ae_edit("ae_action_unknown.csv", 2, "action", "stopped")
+    ae_edit("ae_grade5_alive.csv", 0, "grade", "5")
+    ae_edit("ae_event_empty.csv", 5, "event", "")
+    _csv(pd.concat([aes, aes.iloc[[0]]], ignore_index=True), "ae_duplicate_event.csv")
+    _csv(aes.drop(columns=["grade"]), "ae_missing_grade.csv")
+    _csv(aes.iloc[:0], "ae_header_only.csv")
+
+    # --- variants the contract accepts ------------------------------------------------------
+    df = _base()
+    for c in ("ph_positive", "cr", "relapse"):
+        df[c] = df[c].map({"true": "TRUE", "false": "False"})
+    df["prior_car_t"] = df["prior_car_t"].map({"true": "1", "false": "0"})
+    df["sex"] = df["sex"].str.capitalize()
+    df["patient_id"] = " " + df["patient_id"] + " "
+    df["hsct_pathway"] = df["hsct_pathway"].str.upper()
+    _csv(df, "valid_spellings.csv")
+    aes_spaced = aes.copy()
+    aes_spaced["patient_id"] = aes_spaced["patient_id"] + " "
+    _csv(aes_spaced, "valid_ae_spaces.csv")
+    _xlsx("valid_workbook.xlsx", {"cohort": _base(), "notes": [["anything"]]})
+    _edit("valid_extra_column.csv", {}, add={"weight_kg": [str(50 + i) for i in range(n)]})
+    print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
