@@ -118,17 +118,21 @@ def median_survival(cohort, ae, endpoint: str, among: str | list[str] | None = N
 def deaths_from(cohort, ae, cause, among=None) -> float:
     """Deaths whose ``cause_of_death`` contains ``cause`` (or any of a list; case-insensitive)."""
     m = _mask(cohort, among)
-    causes = cohort["cause_of_death"].fillna("").str.lower()
-    hit = np.zeros(len(cohort), bool)
+    # match the distinct texts only (a million patients have a handful of causes)
+    codes, texts = pd.factorize(cohort["cause_of_death"].fillna("").astype(object))
+    lowered = pd.Index(texts, dtype=object).astype(str).str.lower()
+    hit = np.zeros(len(texts), bool)
     for c in [cause] if isinstance(cause, str) else cause:
-        hit |= causes.str.contains(c.lower(), regex=False).to_numpy()
-    return float((hit & m).sum())
+        hit |= np.asarray(lowered.str.contains(c.lower(), regex=False), dtype=bool)
+    return float((np.append(hit, False)[codes] & m).sum())
 
 
 @metric
 def ae_patients(cohort, ae, event: str | None = None, grade_min: int = 1, grade_max: int = 5,
                 action: str | None = None) -> float:  # fmt: skip
-    """Patients with at least one adverse event matching the filters."""
+    """Patients with at least one adverse event matching the filters (``nan`` without a table)."""
+    if ae is None:
+        return float("nan")
     rows = ae[(ae["grade"] >= grade_min) & (ae["grade"] <= grade_max)]
     if event is not None:
         events = [event] if isinstance(event, str) else list(event)
@@ -140,7 +144,9 @@ def ae_patients(cohort, ae, event: str | None = None, grade_min: int = 1, grade_
 
 @metric
 def ae_patients_percent(cohort, ae, **kwargs) -> float:
-    """:func:`ae_patients` as a percentage of the cohort."""
+    """:func:`ae_patients` as a percentage of the cohort (``nan`` for an empty cohort)."""
+    if len(cohort) == 0:
+        return float("nan")
     return 100.0 * ae_patients(cohort, ae, **kwargs) / len(cohort)
 
 

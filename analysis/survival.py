@@ -51,6 +51,49 @@ def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
     return t, e.astype(int)
 
 
+def _distinct_times(t: np.ndarray, e: np.ndarray):
+    """One sort: distinct times with the number at risk, events and censorings at each.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``times`` (ascending), ``n_at_risk`` (time >= t), ``d`` (events at t) and ``c``
+        (censored at t), all of the length of ``times``.
+    """
+    order = np.argsort(t, kind="stable")
+    ts, es = t[order], e[order]
+    n = len(ts)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0), empty, empty, empty
+    starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
+    d = np.add.reduceat(es.astype(np.int64), starts)
+    c = np.diff(np.r_[starts, n]) - d
+    return ts[starts], n - starts, d, c
+
+
+def _event_time_counts(t: np.ndarray, e: np.ndarray):
+    """Distinct event times with the number at risk and the number of events at each.
+
+    Also returns ``order`` (a stable sort of ``t``), ``pos`` (for each event time, the first
+    sorted position with time >= it) and ``event_pos`` (sorted positions of the events, with
+    ``event_start`` the first event of each distinct event time), from which group counts are
+    cumulative sums.
+    """
+    order = np.argsort(t, kind="stable")
+    ts, es = t[order], e[order]
+    event_pos = np.flatnonzero(es == 1)
+    te = ts[event_pos]
+    if len(te) == 0:
+        return (np.zeros(0),) * 3 + (order, np.zeros(0, int), event_pos, np.zeros(0, int))
+    event_start = np.flatnonzero(np.r_[True, te[1:] != te[:-1]])
+    times = te[event_start]
+    pos = np.searchsorted(ts, times, side="left")
+    n = (len(ts) - pos).astype(float)
+    d = np.diff(np.r_[event_start, len(te)]).astype(float)
+    return times, n, d, order, pos, event_pos, event_start
+
+
 def kaplan_meier(time, event, *, alpha: float = 0.05) -> pd.DataFrame:
     """Kaplan-Meier estimate with Greenwood standard errors.
 
@@ -78,10 +121,7 @@ def kaplan_meier(time, event, *, alpha: float = 0.05) -> pd.DataFrame:
     0.5
     """
     t, e = _as_arrays(time, event)
-    times = np.unique(t)
-    n_at_risk = len(t) - np.searchsorted(np.sort(t), times, side="left")
-    d = np.bincount(np.searchsorted(times, t[e == 1]), minlength=len(times))
-    c = np.bincount(np.searchsorted(times, t[e == 0]), minlength=len(times))
+    times, n_at_risk, d, c = _distinct_times(t, e)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = 1.0 - d / n_at_risk
         surv = np.cumprod(factor)
@@ -140,9 +180,14 @@ def survival_at(km: pd.DataFrame, t: float) -> tuple[float, float]:
     -------
     tuple of float
         ``(survival, se)``.  Beyond the last observed time the last value is
-        carried forward (as Stata's ``sts list`` does up to the last time).
+        carried forward (as Stata's ``sts list`` does up to the last time).  Without
+        any subject (an empty group) both are ``nan``; before time 0 they are 1 and 0.
     """
+    if len(km) == 0 or km["n_at_risk"].iloc[0] == 0:
+        return float("nan"), float("nan")
     rows = km[km["time"] <= t]
+    if rows.empty:
+        return 1.0, 0.0
     row = rows.iloc[-1]
     return float(row["survival"]), float(row["se"])
 
@@ -202,16 +247,18 @@ def logrank_pvalues(time, event, groups) -> np.ndarray:
     identical to lifelines' ``logrank_test``.
     """
     t, e = _as_arrays(time, event)
-    g = np.atleast_2d(np.asarray(groups, dtype=float))
-    event_times = np.unique(t[e == 1])
-    if len(event_times) == 0:
+    g = np.atleast_2d(np.asarray(groups, dtype=bool))
+    if g.shape[1] != len(t):
+        raise ValueError("groups must have one column per subject")
+    times, n, d, order, pos, event_pos, event_start = _event_time_counts(t, e)
+    if len(times) == 0:
         return np.full(g.shape[0], np.nan)
-    at_risk = (t[:, None] >= event_times[None, :]).astype(float)  # n x T
-    deaths = ((t[:, None] == event_times[None, :]) & (e[:, None] == 1)).astype(float)
-    n = at_risk.sum(axis=0)
-    d = deaths.sum(axis=0)
-    n1 = g @ at_risk  # k x T
-    d1 = g @ deaths
+    gs = g[:, order].astype(np.int64)  # k x n, subjects sorted by time
+    # group-1 subjects with time >= each event time: a reversed cumulative sum
+    at_risk1 = np.cumsum(gs[:, ::-1], axis=1)[:, ::-1]
+    # C order as a matrix product would give, so that row sums add in the same order
+    n1 = np.ascontiguousarray(at_risk1[:, pos], dtype=float)  # k x T
+    d1 = np.ascontiguousarray(np.add.reduceat(gs[:, event_pos], event_start, axis=1), float)
     frac = n1 / n
     expected1 = (d * frac).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -244,17 +291,18 @@ def logrank(time, event, group) -> LogRankResult:
     """
     t, e = _as_arrays(time, event)
     g = np.asarray(group, dtype=bool)
+    if g.shape != t.shape:
+        raise ValueError("group must have one value per subject")
     if g.all() or (~g).all():
         raise ValueError("log-rank test needs subjects in both groups")
-    event_times = np.unique(t[e == 1])
-    at_risk = t[:, None] >= event_times[None, :]
-    deaths = (t[:, None] == event_times[None, :]) & (e[:, None] == 1)
-    n = at_risk.sum(axis=0).astype(float)
-    d = deaths.sum(axis=0).astype(float)
-    n1 = at_risk[g].sum(axis=0)
+    times, n, d, order, pos, event_pos, event_start = _event_time_counts(t, e)
+    gs = g[order]
+    # group 1 at risk at each event time (time >= it) and its events there: O(n log n)
+    n1 = np.cumsum(gs[::-1])[::-1][pos].astype(float)
+    d1 = np.add.reduceat(gs[event_pos].astype(np.int64), event_start) if len(times) else d
     frac = n1 / n
     exp1 = float((d * frac).sum())
-    obs1 = float(deaths[g].sum())
+    obs1 = float(np.sum(d1))
     with np.errstate(divide="ignore", invalid="ignore"):
         var = float(np.where(n > 1, d * frac * (1 - frac) * (n - d) / (n - 1), 0.0).sum())
     chi2 = (obs1 - exp1) ** 2 / var if var > 0 else float("nan")
