@@ -36,7 +36,7 @@ export IPYTHONDIR := $(CURDIR)/config/ipython
 .NOTPARALLEL:
 
 .PHONY: help setup book html pdf test verify lint clean distclean bench-build lock reconstruct \
-	reconstruct-check bench-reconstruct
+	reconstruct-check bench-reconstruct bench-scale
 
 help:
 	@echo "make setup        Debian packages (if missing) and $(VENV) from requirements.txt"
@@ -83,10 +83,12 @@ setup: $(SETUP_STAMP)
 book: html pdf
 
 html: $(SETUP_STAMP)
+	$(PY) -m analysis.schema  # the data contract: stops before any chapter runs or _build changes
 	$(PY) scripts/book_inputs.py
 	$(JB) build . $(JB_FLAGS) --builder html
 
 pdf: $(SETUP_STAMP)
+	$(PY) -m analysis.schema
 	$(PY) scripts/book_inputs.py
 	$(JB) build . $(JB_FLAGS) --builder pdflatex
 	mkdir -p _build/pdf
@@ -123,6 +125,9 @@ reconstruct-check: $(SETUP_STAMP)
 
 bench-reconstruct: $(SETUP_STAMP)
 	$(PY) scripts/bench_reconstruct.py
+
+bench-scale: $(SETUP_STAMP)
+	$(PY) scripts/bench_scale.py
 
 # Re-resolve requirements.in in a fresh venv (needs the package index).
 lock:
