@@ -569,7 +569,7 @@ def audit(cohort: pd.DataFrame | None = None, ae: pd.DataFrame | None = None,
         finding and the most likely explanation).
     """
     data = load_claims(claims_path)
-    disc = load_discrepancies().set_index("id")
+    disc = load_discrepancies().set_index("id")  # read here, so tests can replace it
     ledger_rows = None
     if cohort is not None and ae is not None:
         ledger_rows = ledger.compare(cohort, ae).set_index("id")
@@ -598,6 +598,23 @@ def audit(cohort: pd.DataFrame | None = None, ae: pd.DataFrame | None = None,
                 statement=d["statement"],
             )  # fmt: skip
         )
+    # a discrepancy recorded after the claims file was written still appears, unclassified
+    covered = {r["discrepancy"] for r in rows if r["discrepancy"]}
+    for did, d in disc.iterrows():
+        if did not in covered:
+            rows.append(
+                _row(
+                    {"id": did, "discrepancy": did},
+                    _CATEGORY["recorded"],
+                    "recorded (no status assigned in audit_claims.yml)",
+                    "",
+                    "",
+                    "discrepancy",
+                    f"{d['finding']} Most likely: {d['resolution']}",
+                    where=d["where"],
+                    statement=d["statement"],
+                )  # fmt: skip
+            )
     out = pd.DataFrame(rows)
     out["status"] = pd.Categorical(out["status"], categories=list(STATUSES))
     return out

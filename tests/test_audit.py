@@ -1,6 +1,7 @@
 """The consistency audit: GRIM, intervals, Kaplan-Meier feasibility and the audit table."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from statsmodels.stats.proportion import proportion_confint
@@ -155,6 +156,17 @@ def test_every_recorded_discrepancy_is_in_the_audit(table):
     assert recorded <= set(table["discrepancy"])
     # merged, not duplicated: each recorded id has one row of its own at most
     assert not table.loc[table["category"] == "recorded", "id"].duplicated().any()
+
+
+def test_a_newly_recorded_discrepancy_appears_unclassified(monkeypatch):
+    known = audit.load_discrepancies()
+    extra = {"id": "new_one", "where": "Results, Adverse events", "statement": "s",
+             "finding": "f.", "resolution": "r."}  # fmt: skip
+    monkeypatch.setattr(audit, "load_discrepancies",
+                        lambda path=None: pd.concat([known, pd.DataFrame([extra])]))  # fmt: skip
+    row = audit.audit().set_index("id").loc["new_one"]
+    assert row["status"] == "discrepancy" and row["where"] == "Results, Adverse events"
+    assert row["explanation"] == "f. Most likely: r."
 
 
 def test_audit_without_a_cohort_and_counts():
