@@ -856,7 +856,8 @@ class NumberedTable(Table):
     In the PDF, a short table is a ``tabulary``, which balances its columns itself but
     cannot break across pages.  A long table is marked ``longtable`` so that it can, and is
     given column widths: without them Sphinx sets a longtable's columns without wrapping,
-    and wide text runs off the page.
+    and wide text runs off the page.  The widths apply to the PDF only: MyST marks a
+    Markdown table ``colwidths-auto``, so the HTML writer leaves the layout to the browser.
 
     Examples
     --------
