@@ -169,7 +169,11 @@ def compare_proportions(outcome, group, *, test: str = "auto") -> dict:
 
 def median_range(values) -> tuple[float, float, float]:
     """Median, minimum and maximum of the non-missing values (``nan`` if none)."""
-    v = pd.Series(values, dtype=float).dropna()
-    if v.empty:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        v = values
+    else:  # lists, Series, nullable integer columns with missing values
+        v = pd.Series(values, dtype=float).to_numpy()
+    v = v[~np.isnan(v)]
+    if v.size == 0:
         return float("nan"), float("nan"), float("nan")
-    return float(v.median()), float(v.min()), float(v.max())
+    return float(np.median(v)), float(v.min()), float(v.max())
