@@ -786,7 +786,7 @@ def _read_excel(path: Path, fields: dict[str, FieldSpec]) -> tuple[pd.DataFrame,
             raise _Unreadable(
                 f"the table is on sheet '{elsewhere[0]}' (sheet {k} of {len(names)}) but only "
                 f"the first sheet is read and {state}; move sheet '{elsewhere[0]}' to the "
-                "front or delete the sheets before it"
+                "front, or save it as a file of its own (one table per file)"
             )
         if top is None:
             raise _Unreadable(f"{state} and no other sheet holds the table")

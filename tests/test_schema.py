@@ -289,7 +289,8 @@ CASES: dict[str, list[str]] = {
     "cohort_second_sheet.xlsx": [
         "cohort_second_sheet.xlsx: the table is on sheet 'cohort' (sheet 2 of 2) but only the "
         "first sheet is read and the first sheet 'Notes' does not hold it (its first row: "
-        "exported 2024); move sheet 'cohort' to the front or delete the sheets before it"
+        "exported 2024); move sheet 'cohort' to the front, or save it as a file of its own "
+        "(one table per file)"
     ],
     "cohort_first_sheet_empty.xlsx": [
         "cohort_first_sheet_empty.xlsx: the table is on sheet 'cohort' (sheet 2 of 2) but only "
