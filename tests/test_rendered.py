@@ -169,7 +169,12 @@ def test_no_unresolved_glue_or_reference(visited, page):
 @pytest.mark.browser
 def test_book_has_figures_and_math(visited):
     """The checks above are not vacuous: the book has figures and typeset math."""
-    assert sum(len(o["images"]) for o in visited.values()) >= 10
+    figures = sum(
+        len(re.findall(r"^\s*figure:", path.read_text(encoding="utf-8"), flags=re.M))
+        for path in (ROOT / "book").glob("*.md")
+    )  # captioned figures declared in the chapters' cell metadata (mystnb: figure:)
+    assert figures >= 3
+    assert sum(len(o["images"]) for o in visited.values()) >= figures
     assert sum(o["typeset"] for o in visited.values()) >= 1
 
 
@@ -194,7 +199,7 @@ def pdf():
 
 def test_pdf_has_a_table_of_contents(pdf):
     head = pdf[:6000]
-    assert "Contents" in head
+    assert "contents" in head.lower()
     assert "Reproducibility report" in head
 
 
