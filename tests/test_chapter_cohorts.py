@@ -1,11 +1,7 @@
-"""The chapters' glue is complete, and the chapters execute on cohorts other than the paper's.
+"""The chapters execute, with complete glue, on cohorts other than the paper's.
 
-Complements ``tests/test_chapters.py``, which executes every chapter of _toc.yml on the
-reconstruction (the small helpers are repeated here so that the two files stay independent):
+Complements ``tests/test_chapters.py`` (the book's cohort):
 
-* every glue key a chapter's text pastes must have been glued, and every ``{glue:text}``
-  format spec must apply to the glued value; in the book build either mistake is a warning
-  (an error only with ``-W``), and executing the notebook alone does not catch it;
 * every chapter must execute on three other cohorts made from the reconstruction: 500
   patients resampled with replacement; only the patients who started below 5% blasts (no
   patient with overt disease); only adults without a previous transplant, keeping their
@@ -18,105 +14,20 @@ Select with ``-m chapters``; each execution starts a kernel, so they are also ``
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from myst_nb.core.variables import format_plain_text
-from nbclient import NotebookClient
+from chapters import error_outputs, executed, glue_problems, toc_documents
 
 from analysis import config, load_adverse_events, load_cohort
 from analysis.data import to_csv_text
 
-ROOT = Path(__file__).resolve().parent.parent
-
 pytestmark = [pytest.mark.chapters, pytest.mark.slow]
 
 
-def toc_documents() -> list[str]:
-    """The root page and every chapter of _toc.yml, in order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    docs = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                docs.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return docs
-
-
-def source(doc: str) -> Path:
-    for suffix in (".md", ".ipynb"):
-        path = ROOT / f"{doc}{suffix}"
-        if path.is_file():
-            return path
-    raise FileNotFoundError(doc)
-
-
-def execute(path: Path):
-    """Execute a chapter in its own directory, as Jupyter Book does; return the notebook."""
-    nb = jupytext.read(path)
-    client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
-    client.execute()
-    return nb
-
-
 DOCS = toc_documents()
-
-# {glue}`key`, {glue:text}`key:.1f`, {glue:md}`key` ... and ```{glue:md} key, {glue:figure} key
-ROLE = re.compile(r"\{glue(?::(\w+))?\}`([^`]+)`")
-DIRECTIVE = re.compile(r"^\s*(?:```+|~~~+|:::+)\s*\{glue(?::\w+)?\}\s+(\S+)", re.MULTILINE)
-
-
-def glued(nb) -> dict[str, dict]:
-    """Glue keys set by an executed notebook, with their output data (mime prefix removed)."""
-    out = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            meta = output.get("metadata", {}).get("scrapbook")
-            if meta:
-                prefix = meta.get("mime_prefix", "")
-                data = output.get("data", {})
-                out[meta["name"]] = {m[len(prefix) :]: v for m, v in data.items()}
-    return out
-
-
-def glue_problems(nb) -> list[str]:
-    """Pasted keys that were never glued, and ``{glue:text}`` specs that fail to format."""
-    keys = glued(nb)
-    problems = []
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for kind, ref in ROLE.findall(cell.source):
-            key, _, spec = ref.partition(":") if kind == "text" else (ref, "", "")
-            if key not in keys:
-                problems.append(f"glue key {key!r} is pasted but never glued")
-            elif kind == "text":
-                try:
-                    format_plain_text(keys[key].get("text/plain", ""), spec)
-                except Exception as exc:  # noqa: BLE001 - any failure is the finding
-                    problems.append(f"{{glue:text}}`{ref}` cannot be formatted: {exc}")
-        for key in DIRECTIVE.findall(cell.source):
-            if key not in keys:
-                problems.append(f"glue key {key!r} is pasted but never glued")
-    return problems
-
-
-@pytest.mark.parametrize("doc", DOCS)
-def test_every_pasted_glue_key_is_glued(doc):
-    assert glue_problems(execute(source(doc))) == []
 
 
 # --- other cohorts ------------------------------------------------------------------------------
@@ -172,9 +83,8 @@ def other_cohort(request, tmp_path_factory):
 
 
 @pytest.mark.parametrize("doc", DOCS)
-def test_chapter_executes_on_other_cohorts(doc, other_cohort, monkeypatch):
+def test_chapter_executes_on_other_cohorts(doc, other_cohort):
     name, cohort_path, ae_path = other_cohort
-    monkeypatch.setenv("BOOK_COHORT", str(cohort_path))
-    monkeypatch.setenv("BOOK_AES", str(ae_path))
-    nb = execute(source(doc))
+    nb = executed(doc, str(cohort_path), str(ae_path))
+    assert error_outputs(nb) == [], name
     assert glue_problems(nb) == [], name

@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
+from chapters import executed
 
 from analysis import config, load_adverse_events, load_cohort
 from analysis.data import to_csv_text
@@ -27,14 +26,6 @@ CHAPTERS = ["book/survival", "book/transplant"]
 GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::[^`]*)?`")
 
 pytestmark = [pytest.mark.chapters, pytest.mark.slow]
-
-
-def execute(doc: str):
-    path = ROOT / f"{doc}.md"
-    nb = jupytext.read(path)
-    resources = {"metadata": {"path": str(path.parent)}}
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources).execute()
-    return nb
 
 
 def glued(nb) -> dict[str, str]:
@@ -67,7 +58,7 @@ def prose_values(doc: str, nb) -> dict[str, str]:
 
 
 def test_survival_chapter_reproduces_the_paper():
-    nb = execute("book/survival")
+    nb = executed("book/survival")
     assert figures(nb) == 2  # Figures 1 and 2
     v = prose_values("book/survival", nb)
     # Abstract, Results: 1-year OS 64.2% ± 12.1%, RFS 73.3% ± 11.4%; MRD response P = 0.023
@@ -85,7 +76,7 @@ def test_survival_chapter_reproduces_the_paper():
 
 
 def test_transplant_chapter_reproduces_the_paper():
-    nb = execute("book/transplant")
+    nb = executed("book/transplant")
     assert figures(nb) == 1  # Figure 3
     v = prose_values("book/transplant", nb)
     # Abstract, Results: "Of the 16 patients with CR, 62.5% proceeded to allo-HSCT"
@@ -144,20 +135,20 @@ VARIANTS = {
 }
 
 
-@pytest.fixture(params=sorted(VARIANTS))
-def other_cohort(request, tmp_path, monkeypatch):
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def other_cohort(request, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp(request.param)
     cohort = VARIANTS[request.param](load_cohort(config.DEFAULT_COHORT, validate=False))
     ae = load_adverse_events(config.DEFAULT_ADVERSE_EVENTS, validate=False)
     for name, df in (("cohort.csv", cohort), ("adverse_events.csv", ae)):
         (tmp_path / name).write_text(to_csv_text(df), encoding="utf-8", newline="")
-    monkeypatch.setenv("BOOK_COHORT", str(tmp_path / "cohort.csv"))
-    monkeypatch.setenv("BOOK_AES", str(tmp_path / "adverse_events.csv"))
-    return request.param
+    return request.param, str(tmp_path / "cohort.csv"), str(tmp_path / "adverse_events.csv")
 
 
 @pytest.mark.parametrize("doc", CHAPTERS)
 def test_chapter_says_what_cannot_be_estimated(doc, other_cohort):
-    v = prose_values(doc, execute(doc))
+    other_cohort, cohort_path, ae_path = other_cohort
+    v = prose_values(doc, executed(doc, cohort_path, ae_path))
     if doc == "book/survival":
         if other_cohort == "no_ph_positive":
             assert v["survival_os_p_ph_positive"] == "'log-rank P not computable'"
