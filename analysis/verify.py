@@ -9,7 +9,8 @@
    shows the same table.
 4. Computes the numbers behind every Kaplan-Meier figure (KM tables, at-risk counts,
    P values) and compares them with the previous run (``_build/verify/figures/``):
-   with the same inputs they must be identical; the figures that changed are named.
+   with the same inputs (data files and package code) they must be identical; the
+   figures that changed are named.
 
 The exit status is non-zero if a chapter fails, a figure's numbers changed while the
 inputs did not, or (unless ``--allow-differences``, for another centre's cohort) a
@@ -97,10 +98,13 @@ def _table_text(df: pd.DataFrame) -> str:
 
 
 def inputs_fingerprint() -> str:
-    """SHA-256 of the cohort and adverse-event files the book analyses."""
+    """SHA-256 of what the figures are computed from: the two data files and the package code."""
     digest = hashlib.sha256()
     for path in (config.cohort_path(), config.adverse_events_path()):
         digest.update(str(path).encode() + b"\0" + Path(path).read_bytes() + b"\0")
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")) + sorted(package.glob("*.yml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     status = compare_figures(tables, fig_dir)
     print("\nNumbers behind the figures, against the previous run:")
     for name, s in status.items():
-        changed = "CHANGED" + ("" if same_inputs else " (the input data changed)")
+        changed = "CHANGED" + ("" if same_inputs else " (the data or the analysis code changed)")
         note = {"same": "identical", "new": "no previous run: recorded", "changed": changed}[s]
         print(f"  {name:<10} {note}")
         if s == "changed" and same_inputs:
