@@ -32,13 +32,20 @@ import yaml
 
 from . import config
 
-__all__ = ["chapters", "execute_chapter", "figure_tables", "compare_figures", "main"]
+__all__ = [
+    "toc_documents",
+    "chapters",
+    "execute_chapter",
+    "figure_tables",
+    "compare_figures",
+    "main",
+]
 
 VERIFY_DIR = config.BUILD_DIR / "verify"
 
 
-def chapters() -> list[Path]:
-    """Source files of the root page and every chapter in ``_toc.yml``, in order."""
+def toc_documents() -> list[str]:
+    """The root page and every chapter of ``_toc.yml``, in order (``"book/intro"``, ...)."""
     toc = yaml.safe_load((config.ROOT / "_toc.yml").read_text(encoding="utf-8"))
     docs = [toc["root"]]
 
@@ -51,7 +58,12 @@ def chapters() -> list[Path]:
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
     walk(toc.get("chapters"))
-    return [config.ROOT / f"{d}.md" for d in docs]
+    return docs
+
+
+def chapters() -> list[Path]:
+    """Source files of the root page and every chapter in ``_toc.yml``, in order."""
+    return [config.ROOT / f"{d}.md" for d in toc_documents()]
 
 
 def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, str]:

@@ -14,29 +14,13 @@ from functools import cache
 from pathlib import Path
 
 import jupytext
-import yaml
 from myst_nb.core.variables import format_plain_text
 from nbclient import NotebookClient
 
+from analysis.verify import toc_documents  # noqa: F401 - re-exported for the tests
+
 ROOT = Path(__file__).resolve().parent.parent
 IPYTHONDIR = ROOT / "config" / "ipython"
-
-
-def toc_documents() -> list[str]:
-    """The root page and every chapter of _toc.yml, in order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    docs = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                docs.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return docs
 
 
 def source(doc: str) -> Path:

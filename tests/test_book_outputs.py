@@ -14,8 +14,9 @@ from pathlib import Path
 
 import jupytext
 import pytest
-import yaml
 from bs4 import BeautifulSoup
+
+from analysis.verify import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
@@ -35,25 +36,9 @@ needs_poppler = pytest.mark.skipif(
 )
 
 
-def _toc() -> dict:
-    return yaml.safe_load((ROOT / "_toc.yml").read_text())
-
-
 def toc_chapters() -> list[str]:
     """Documents of the chapters in _toc.yml, in order (without the root page)."""
-    docs: list[str] = []
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                docs.append(entry["file"])
-            walk(entry.get("sections"))
-
-    toc = _toc()
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return docs
+    return toc_documents()[1:]
 
 
 def _source(doc: str) -> Path:
@@ -86,7 +71,7 @@ def pdf_text() -> str:
     return _squash(out.stdout.replace("-\n", ""))
 
 
-ALL_DOCS = [_toc()["root"], *toc_chapters()]
+ALL_DOCS = toc_documents()
 
 
 def test_toc_lists_the_chapters():
