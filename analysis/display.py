@@ -10,6 +10,10 @@ MyST pipe table). With ``nb_render_markdown_format: myst`` in ``_config.yml`` th
 builder turns the Markdown into a real ``tabular``. It deliberately offers no ``text/latex``:
 myst-nb renders ``text/latex`` as display *math*, and the LaTeX builder would prefer it.
 
+A table that would not fit the PDF's line is given column widths (:func:`column_widths`), and
+a long one is marked ``longtable`` so that it can break across pages; the HTML book leaves the
+layout to the browser.
+
 :func:`setup_figures` makes matplotlib's inline backend emit high-resolution PNG
 (``retina``), which the LaTeX builder can include (it cannot include SVG).
 """
@@ -17,6 +21,7 @@ myst-nb renders ``text/latex`` as display *math*, and the LaTeX builder would pr
 from __future__ import annotations
 
 import html
+import math
 import numbers
 import string
 from collections.abc import Callable
@@ -25,10 +30,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Table", "show_table", "setup_figures", "TABLE_CSS_CLASS"]
+__all__ = [
+    "Table",
+    "show_table",
+    "setup_figures",
+    "column_widths",
+    "table_lines",
+    "count_phrase",
+    "TABLE_CSS_CLASS",
+    "EMPTY_CELL",
+    "LONG_ROWS",
+    "LONG_LINES",
+    "LINE_CHARS",
+]
 
 #: CSS class of every table :class:`Table` writes (styled in ``_static/book.css``).
 TABLE_CSS_CLASS = "book-table"
+
+#: What an empty cell holds in the Markdown of a :class:`Table` (zero-width space).
+EMPTY_CELL = "\u200b"
+
+#: Tables with more rows than this may break across pages in the PDF (``longtable``).
+LONG_ROWS = 20
+
+#: So may tables whose text is estimated (:func:`table_lines`) to take more lines than this:
+#: a table that cannot break and is taller than a page runs over the page's footer.
+LONG_LINES = 40
+
+#: Characters of body text on a line of the PDF (A4, 11 pt): the unit of :func:`column_widths`.
+LINE_CHARS = 95
+
+#: Width of a header character in body characters: LaTeX sets table headers in the
+#: sans-serif font, about a quarter wider than the serif of the cells.
+HEADER_SCALE = 1.25
+
+#: Characters between two columns (LaTeX's ``\tabcolsep`` on both sides).
+PADDING = 3
 
 _MARKDOWN_SPECIALS = frozenset(string.punctuation)
 
@@ -65,7 +102,8 @@ class Table:
         caption in the PDF, where LaTeX numbers it).
     index : bool or "auto", default "auto"
         Whether to show the row index as leading column(s). ``"auto"`` shows it unless it
-        is an unnamed ``RangeIndex`` (0, 1, 2, ...).
+        is unnamed and holds integers (a ``RangeIndex`` 0, 1, 2, ... or the row numbers
+        left by filtering one), which carry no information for a reader.
     precision : int, default 2
         Number of decimals for floating-point cells when ``float_format`` is not given.
         A floating-point column whose values are all whole numbers (typically counts
@@ -75,6 +113,10 @@ class Table:
         function of the value returning a string.
     na_rep : str, default ""
         Text for missing cells (``None``, ``NaN``, ``NA``, ``NaT``).
+    widths : "auto", list of int or None, default "auto"
+        Relative column widths in the PDF.  ``"auto"`` derives them from the text
+        (:func:`column_widths`) when the table is long or would not fit the line, and
+        otherwise leaves the layout to Sphinx; ``None`` always leaves it to Sphinx.
 
     Attributes
     ----------
@@ -84,6 +126,11 @@ class Table:
         Formatted cells, row by row, including the index column(s) when shown.
     numeric : list of bool
         For each displayed column, whether it holds numbers (right-aligned).
+    widths : list of int or None
+        The column widths written to the Markdown (``:widths:``), if any.
+    long : bool
+        Whether the table is marked ``longtable`` (more than :data:`LONG_ROWS` rows or,
+        by :func:`table_lines`, more than :data:`LONG_LINES` lines of text).
 
     See Also
     --------
@@ -97,6 +144,16 @@ class Table:
     ``commonmark``, has no tables). A ``Table`` can be glued: ``glue("key", Table(df),
     display=False)`` and pasted with ``{glue:figure}``.
 
+    In the PDF, a short table without widths is a ``tabulary``, which balances its columns
+    itself but squeezes short columns (``reproduced`` broken over three lines) when the text
+    does not fit the line; such a table is therefore given widths.  A table with widths is a
+    ``tabular``; neither can break across pages.  A long table is marked ``longtable`` so
+    that it can, and is given widths: without them Sphinx sets a longtable's columns without
+    wrapping, and wide text runs off the page.  The widths apply to the PDF only: MyST marks
+    a Markdown table ``colwidths-auto``, so the HTML writer leaves the layout to the browser.
+    Empty cells are written as :data:`EMPTY_CELL`: Sphinx's LaTeX writer turns an empty cell
+    into an empty paragraph, which makes its row a line taller in the PDF.
+
     Examples
     --------
     >>> import pandas as pd
@@ -109,6 +166,12 @@ class Table:
     ~~~
     """
 
+    #: Tables with more rows than this may break across pages in the PDF.
+    LONG_ROWS = LONG_ROWS
+
+    #: Tables estimated to take more lines of text than this may break across pages too.
+    LONG_LINES = LONG_LINES
+
     def __init__(
         self,
         data: pd.DataFrame,
@@ -118,6 +181,7 @@ class Table:
         precision: int = 2,
         float_format: str | Callable[[float], str] | None = None,
         na_rep: str = "",
+        widths: str | list[int] | None = "auto",
     ) -> None:
         if isinstance(data, pd.Series):
             data = data.to_frame()
@@ -126,7 +190,14 @@ class Table:
         if index not in (True, False, "auto"):
             raise ValueError(f"index must be True, False or 'auto', got {index!r}")
         if index == "auto":
-            index = not (isinstance(data.index, pd.RangeIndex) and data.index.name is None)
+            index = not (
+                data.index.name is None
+                and data.index.nlevels == 1
+                and (
+                    isinstance(data.index, pd.RangeIndex)
+                    or pd.api.types.is_integer_dtype(data.index.dtype)
+                )
+            )
         if data.shape[1] == 0 and not index:
             raise ValueError("Table needs at least one column to display")
         self.data = data
@@ -148,6 +219,30 @@ class Table:
             [self._format(v, w) for v, w in zip(row, whole, strict=True)]
             for row in frame.itertuples(index=False)
         ]
+        if isinstance(widths, str):
+            if widths != "auto":
+                raise ValueError(f"widths must be 'auto', a list of int or None, got {widths!r}")
+            many = len(self.rows) > self.LONG_ROWS
+            widths = column_widths(self.header, self.rows) if many or not self.fits() else None
+        if widths is not None and len(widths) != len(self.header):
+            raise ValueError(f"{len(widths)} widths for {len(self.header)} columns")
+        self.widths = None if widths is None else [int(w) for w in widths]
+        self.long = (
+            len(self.rows) > self.LONG_ROWS
+            or table_lines(self.header, self.rows, self.widths) > self.LONG_LINES
+        )
+
+    def fits(self, line: int = LINE_CHARS) -> bool:
+        """Whether every column can keep its longest cell on one line of the PDF.
+
+        Returns
+        -------
+        bool
+            True when the natural widths (:func:`column_widths`' measure) add up to at
+            most ``line`` characters.
+        """
+        natural, _ = _measure(self.header, self.rows)
+        return sum(n + PADDING for n in natural) <= line
 
     @staticmethod
     def _label(column: Any) -> str:
@@ -213,14 +308,25 @@ class Table:
         """
 
         def line(cells: list[str]) -> str:
-            return "| " + " | ".join(_escape_markdown(c) for c in cells) + " |"
+            return "| " + " | ".join(_escape_markdown(c) or EMPTY_CELL for c in cells) + " |"
 
         rule = "| " + " | ".join("--:" if n else ":--" for n in self.numeric) + " |"
         body = [line(self.header), rule] + [line(r) for r in self.rows]
-        if self.caption:
+        options = self._directive_options()
+        if self.caption or options:
             # A tilde fence: a backtick fence's info string may not contain backticks.
-            body = [f"~~~{{table}} {_escape_markdown(self.caption)}", *body, "~~~"]
+            head = "~~~{table}" + (f" {_escape_markdown(self.caption)}" if self.caption else "")
+            body = [head, *options, *body, "~~~"]
         return "\n".join(body)
+
+    def _directive_options(self) -> list[str]:
+        """Options of the ``{table}`` directive (none: a plain pipe table will do)."""
+        options = []
+        if self.long:
+            options.append(":class: longtable")
+        if self.widths:
+            options.append(":widths: " + " ".join(str(w) for w in self.widths))
+        return options
 
     def to_text(self) -> str:
         """Plain-text rendering (the ``text/plain`` fallback).
@@ -261,7 +367,8 @@ def show_table(data: pd.DataFrame, caption: str | None = None, **kwargs: Any) ->
     caption : str, optional
         Caption shown above the table.
     **kwargs
-        Passed to :class:`Table` (``index``, ``precision``, ``float_format``, ``na_rep``).
+        Passed to :class:`Table` (``index``, ``precision``, ``float_format``, ``na_rep``,
+        ``widths``).
 
     Returns
     -------
@@ -277,6 +384,120 @@ def show_table(data: pd.DataFrame, caption: str | None = None, **kwargs: Any) ->
     from IPython.display import display
 
     display(Table(data, caption, **kwargs))
+
+
+def _measure(header: list[str], rows: list[list[str]]) -> tuple[list[int], list[int]]:
+    """Natural width (longest cell) and longest word of every column, in body characters.
+
+    A header counts by its longest word (it may wrap between words), scaled by
+    :data:`HEADER_SCALE`.
+    """
+    natural, longest_word = [], []
+    for j, label in enumerate(header):
+        cells = [r[j] for r in rows]
+        label_word = math.ceil(HEADER_SCALE * max((len(w) for w in label.split()), default=0))
+        longest_word.append(max([label_word, *(len(w) for c in cells for w in c.split())]))
+        natural.append(max([label_word, *(len(c) for c in cells)]))
+    return natural, longest_word
+
+
+def column_widths(
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    line: int = LINE_CHARS,
+    padding: int = PADDING,
+    short: int = 18,
+    min_text: int = 12,
+) -> list[int]:
+    """Relative column widths, in characters, for a table set across a page of text.
+
+    A column whose longest cell has at most ``short`` characters keeps the width of that
+    cell (numbers, ``k/n (%)``, short labels must not wrap).  Every other column gets at
+    least its longest word (an identifier such as ``months_diagnosis_to_blinatumomab``
+    cannot wrap) and ``min_text``; what is left of ``line`` characters is shared in
+    proportion to how much longer than that the columns' longest cells are.  Every column
+    gets ``padding`` for the space between columns.  A header counts by its longest word,
+    since it may wrap between words, and a quarter more (:data:`HEADER_SCALE`), since it is
+    set in the wider sans-serif font.
+
+    Returns
+    -------
+    list of int
+        One width per column (Sphinx uses them as proportions of the line).
+
+    Examples
+    --------
+    >>> column_widths(["measure", "paper"], [["patients analysed" * 5, "19"]])
+    [85, 10]
+    """
+    natural, longest_word = _measure(header, rows)
+    widths: list[int | None] = [n + padding if n <= short else None for n in natural]
+    text = [j for j, w in enumerate(widths) if w is None]
+    if text:
+        floor = {j: max(min_text, longest_word[j] + padding) for j in text}
+        room = max(0, line - sum(w for w in widths if w is not None) - sum(floor.values()))
+        wrap = {j: max(0, natural[j] + padding - floor[j]) for j in text}  # text that wraps
+        total = sum(wrap.values()) or 1
+        for j in text:
+            widths[j] = floor[j] + round(room * wrap[j] / total)
+    return [max(1, int(w)) for w in widths]
+
+
+def table_lines(
+    header: list[str],
+    rows: list[list[str]],
+    widths: list[int] | None = None,
+    *,
+    line: int = LINE_CHARS,
+    padding: int = PADDING,
+) -> int:
+    """Estimated height of a table in the PDF, in lines of text.
+
+    Each row takes as many lines as its most wrapped cell needs in a column of ``widths``
+    (shares of ``line`` characters, less ``padding``); without widths every cell is taken
+    to fit its column.  Words are not kept whole, so this is a lower bound.
+
+    Returns
+    -------
+    int
+        Lines of the header and of every row.
+    """
+    if not widths:
+        return 1 + len(rows)
+    total = sum(widths)
+    room = [max(1.0, line * w / total - padding) for w in widths]
+
+    def height(cells: list[str], scale: float = 1.0) -> int:
+        return max([1, *(math.ceil(scale * len(c) / k) for c, k in zip(cells, room, strict=True))])
+
+    return height(header, HEADER_SCALE) + sum(height(r) for r in rows)
+
+
+def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: ``"1 patient"``, ``"3 patients"``.
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    singular : str
+        The noun (or phrase) for one, e.g. ``"patient"`` or ``"patient transplanted"``.
+    plural : str, optional
+        The noun for any other count; defaults to ``singular + "s"``.
+
+    Returns
+    -------
+    str
+        For gluing as text: ``glue("key", count_phrase(k, "patient"), display=False)``.
+
+    Examples
+    --------
+    >>> count_phrase(1, "patient"), count_phrase(0, "patient"), count_phrase(2, "CR", "CRs")
+    ('1 patient', '0 patients', '2 CRs')
+    """
+    n = int(n)
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
 def setup_figures(dpi: int = 100, font_size: float = 10.0) -> None:

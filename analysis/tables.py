@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, derive, stats
-from .display import Table
+from .display import EMPTY_CELL, LONG_ROWS, Table, column_widths
 
 __all__ = [
     "DASH",
@@ -53,14 +53,13 @@ __all__ = [
     "format_ae_actions",
     "NumberedTable",
     "column_widths",
+    "EMPTY_CELL",
+    "LONG_ROWS",
     "data_notice",
 ]
 
 #: Shown for a value that is undefined (empty group, P value of a degenerate table).
 DASH = "—"
-
-#: What an empty cell of a :class:`NumberedTable` holds in its Markdown (zero-width space).
-EMPTY_CELL = "\u200b"
 
 #: Footnote for the P columns of :func:`format_table3`.
 P_UNDEFINED_NOTE = (
@@ -835,9 +834,9 @@ class NumberedTable(Table):
     name : str
         Label, e.g. ``"tbl-baseline"``; refer to it with ``{numref}`tbl-baseline```.
     widths : "auto", list of int or None, default "auto"
-        Relative column widths.  ``"auto"`` gives a long table (more than
-        :attr:`LONG_ROWS` rows) widths derived from its text (:func:`column_widths`) and
-        leaves a short one to Sphinx; ``None`` always leaves them to Sphinx.
+        Relative column widths in the PDF, as for :class:`~analysis.display.Table`:
+        ``"auto"`` gives a long table, or one that would not fit the line, widths derived
+        from its text (:func:`column_widths`); ``None`` always leaves them to Sphinx.
     **kwargs
         Passed to :class:`~analysis.display.Table`.
 
@@ -851,13 +850,11 @@ class NumberedTable(Table):
     and, in the Markdown, a ``{glue:md}`` directive with ``:format: myst``.  The pasted
     Markdown (a ``{table}`` directive with ``:name:``) becomes a Sphinx table in the HTML
     and the LaTeX builds alike, numbered within the chapter.  Displayed directly, the table
-    renders as a plain :class:`~analysis.display.Table` (no number, no label).
+    renders as a plain :class:`~analysis.display.Table` in the HTML (no number, no label).
 
-    In the PDF, a short table is a ``tabulary``, which balances its columns itself but
-    cannot break across pages.  A long table is marked ``longtable`` so that it can, and is
-    given column widths: without them Sphinx sets a longtable's columns without wrapping,
-    and wide text runs off the page.  The widths apply to the PDF only: MyST marks a
-    Markdown table ``colwidths-auto``, so the HTML writer leaves the layout to the browser.
+    The PDF layout (``longtable`` for a long table, column widths) is that of
+    :class:`~analysis.display.Table`; :data:`LONG_ROWS`, :data:`EMPTY_CELL` and
+    :func:`column_widths` live in :mod:`analysis.display` and are re-exported here.
 
     Examples
     --------
@@ -871,9 +868,6 @@ class NumberedTable(Table):
     ~~~
     """
 
-    #: Tables with more rows than this may break across pages in the PDF.
-    LONG_ROWS = 20
-
     def __init__(
         self, data: pd.DataFrame, caption: str, name: str, *, widths="auto", **kwargs
     ) -> None:
@@ -881,85 +875,14 @@ class NumberedTable(Table):
             raise ValueError("a numbered table needs a caption")
         if not name or any(ch.isspace() for ch in name):
             raise ValueError(f"table name must be a non-empty word, got {name!r}")
-        super().__init__(data, caption, **kwargs)
+        super().__init__(data, caption, widths=widths, **kwargs)
         self.name = name
-        self.long = len(self.rows) > self.LONG_ROWS
-        if isinstance(widths, str):
-            if widths != "auto":
-                raise ValueError(f"widths must be 'auto', a list of int or None, got {widths!r}")
-            widths = column_widths(self.header, self.rows) if self.long else None
-        if widths is not None and len(widths) != len(self.header):
-            raise ValueError(f"{len(widths)} widths for {len(self.header)} columns")
-        self.widths = None if widths is None else [int(w) for w in widths]
 
-    def to_markdown(self) -> str:
-        """MyST ``{table}`` directive with ``:name:`` (see :meth:`Table.to_markdown`).
-
-        Empty cells are written as a zero-width space: Sphinx's LaTeX writer turns an empty
-        cell into an empty paragraph, which makes its row a line taller in the PDF.
-        """
-        rows, self.rows = self.rows, [[c or EMPTY_CELL for c in r] for r in self.rows]
-        try:
-            markdown = super().to_markdown()
-        finally:
-            self.rows = rows
-        head, body = markdown.split("\n", 1)
-        options = [f":name: {self.name}"]
-        if self.long:
-            options.append(":class: longtable")
-        if self.widths:
-            options.append(":widths: " + " ".join(str(w) for w in self.widths))
-        return "\n".join([head, *options, body])
+    def _directive_options(self) -> list[str]:
+        return [f":name: {self.name}", *super()._directive_options()]
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
-
-
-def column_widths(
-    header: list[str],
-    rows: list[list[str]],
-    *,
-    line: int = 95,
-    padding: int = 3,
-    short: int = 18,
-    min_text: int = 12,
-) -> list[int]:
-    """Relative column widths, in characters, for a table set across a page of text.
-
-    A column whose longest cell has at most ``short`` characters keeps the width of that
-    cell (numbers, ``k/n (%)``, short labels must not wrap).  Every other column gets at
-    least its longest word (an identifier such as ``months_diagnosis_to_blinatumomab``
-    cannot wrap) and ``min_text``; what is left of ``line`` characters is shared in
-    proportion to how much longer than that the columns' longest cells are.  Every column
-    gets ``padding`` for the space between columns.  A header counts by its longest word,
-    since it may wrap between words.
-
-    Returns
-    -------
-    list of int
-        One width per column (Sphinx uses them as proportions of the line).
-
-    Examples
-    --------
-    >>> column_widths(["measure", "paper"], [["patients analysed" * 5, "19"]])
-    [87, 8]
-    """
-    natural, longest_word = [], []
-    for j, label in enumerate(header):
-        cells = [r[j] for r in rows]
-        label_word = max((len(w) for w in label.split()), default=0)
-        longest_word.append(max([label_word, *(len(w) for c in cells for w in c.split())]))
-        natural.append(max([label_word, *(len(c) for c in cells)]))
-    widths: list[int | None] = [n + padding if n <= short else None for n in natural]
-    text = [j for j, w in enumerate(widths) if w is None]
-    if text:
-        floor = {j: max(min_text, longest_word[j] + padding) for j in text}
-        room = max(0, line - sum(w for w in widths if w is not None) - sum(floor.values()))
-        wrap = {j: max(0, natural[j] + padding - floor[j]) for j in text}  # text that wraps
-        total = sum(wrap.values()) or 1
-        for j in text:
-            widths[j] = floor[j] + round(room * wrap[j] / total)
-    return [max(1, int(w)) for w in widths]
 
 
 def data_notice(cohort_path=None):

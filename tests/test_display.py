@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from markdown_it import MarkdownIt
 from myst_nb.core.render import get_mime_priority
 from myst_parser.parsers.docutils_ import Parser as MystParser
 
+from analysis import display as D
 from analysis.display import TABLE_CSS_CLASS, Table, setup_figures, show_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,6 +198,8 @@ def test_whole_number_float_column_shows_integers():
 def test_index_auto():
     plain = pd.DataFrame({"a": [1, 2]})
     assert Table(plain).header == ["a"]
+    # Row numbers left by filtering carry no information: no "index" column.
+    assert Table(pd.DataFrame({"a": [1, 2, 3]}).iloc[[0, 2]]).header == ["a"]
     named = plain.set_axis(pd.Index(["x", "y"], name="row"))
     assert Table(named).header == ["row", "a"]
     assert Table(named).rows[0] == ["x", "1"]
@@ -241,3 +245,109 @@ def test_setup_figures_outside_ipython_sets_rcparams():
         setup_figures(dpi=120, font_size=9)
         assert matplotlib.rcParams["figure.dpi"] == 120
         assert matplotlib.rcParams["font.size"] == 9
+
+
+# --- layout in the PDF: column widths, longtable, empty cells ---------------------------------
+
+
+def _directive(md: str) -> tuple[str, list[str]]:
+    """The ``{table}`` fence line and its option lines."""
+    lines = md.splitlines()
+    return lines[0], [line for line in lines[1:] if line.startswith(":")]
+
+
+def test_short_table_that_fits_is_left_to_sphinx(frame):
+    t = Table(frame, caption="c")
+    assert t.fits() and t.widths is None and not t.long
+    assert _directive(t.to_markdown())[1] == []
+
+
+def test_wide_table_gets_widths_that_keep_short_columns_whole():
+    """A table wider than the line gets widths (a tabular), so tabulary cannot squeeze
+    "reproduced" or "consistent" into three hyphenated lines."""
+    df = pd.DataFrame(
+        {"statement": ["Twelve (80.0%) of the 15 patients with overt marrow disease achieved CR"],
+         "printed": ["80.0%"], "recomputed": ["80.0%"], "status": ["consistent"]}
+    )  # fmt: skip
+    t = Table(df, caption="Percentages")
+    assert not t.fits() and not t.long
+    assert t.widths == D.column_widths(t.header, t.rows)
+    assert t.widths[3] >= len("consistent") + D.PADDING
+    head, options = _directive(t.to_markdown())
+    assert head == "~~~{table} Percentages"
+    assert options == [":widths: " + " ".join(map(str, t.widths))]
+    table = next(_myst_doctree(t.to_markdown()).findall(nodes.table))
+    assert [c["colwidth"] for c in table.findall(nodes.colspec)] == t.widths
+
+
+def test_table_without_caption_keeps_its_layout():
+    df = pd.DataFrame({"a": ["word " * 30], "b": ["more words " * 10]})
+    md = Table(df).to_markdown()
+    assert md.startswith("~~~{table}\n:widths: ")
+    doctree = _myst_doctree(md)
+    assert len(list(doctree.findall(nodes.table))) == 1
+    assert not list(doctree.findall(nodes.title))
+
+
+def test_many_rows_make_a_longtable_with_widths():
+    n = D.LONG_ROWS + 1
+    t = Table(pd.DataFrame({"id": [f"check_{i}" for i in range(n)], "n": range(n)}))
+    assert t.long and t.widths is not None
+    assert ":class: longtable" in t.to_markdown()
+    table = next(_myst_doctree(t.to_markdown()).findall(nodes.table))
+    assert "longtable" in table["classes"]
+
+
+def test_few_tall_rows_make_a_longtable():
+    """Nine rows of long text are taller than a page: a tabular cannot break, so the table
+    must be a longtable (else it runs over the page's footer)."""
+    text = "a sentence of about sixty characters that has to wrap a lot. " * 6
+    df = pd.DataFrame({c: [text] * 9 for c in ("where", "says", "problem", "resolution")})
+    t = Table(df)
+    assert len(t.rows) <= D.LONG_ROWS
+    assert D.table_lines(t.header, t.rows, t.widths) > D.LONG_LINES
+    assert t.long and ":class: longtable" in t.to_markdown()
+
+
+def test_widths_can_be_given_or_switched_off():
+    df = pd.DataFrame({"a": ["word " * 30], "b": ["x"]})
+    assert Table(df, widths=[3, 1]).widths == [3, 1]
+    assert Table(df, widths=None).widths is None
+    assert Table(df, widths=None).to_markdown().startswith("| a | b |")
+    with pytest.raises(ValueError):
+        Table(df, widths=[1])
+    with pytest.raises(ValueError):
+        Table(df, widths="grid")
+
+
+def test_empty_cells_are_a_zero_width_space(frame):
+    md = Table(frame).to_markdown()
+    assert f"| Unknown | 0 | {D.EMPTY_CELL} |" in md
+    assert _cells_from_markdown(md)[4] == ["Unknown", "0", D.EMPTY_CELL]
+
+
+def test_header_words_count_wider_than_cells():
+    """Headers are set in the wider sans-serif font: "Course" needs more than 6 characters."""
+    assert D.column_widths(["Course"], [["L1"]]) == [math.ceil(6 * D.HEADER_SCALE) + D.PADDING]
+
+
+def test_tables_module_re_exports_the_layout_helpers():
+    from analysis import tables
+
+    assert tables.column_widths is D.column_widths
+    assert tables.EMPTY_CELL == D.EMPTY_CELL
+    assert tables.LONG_ROWS == D.LONG_ROWS == tables.NumberedTable.LONG_ROWS
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(0, "0 patients"), (1, "1 patient"), (2, "2 patients"), (np.int64(1), "1 patient")],
+)
+def test_count_phrase(n, expected):
+    assert D.count_phrase(n, "patient") == expected
+
+
+def test_count_phrase_irregular_plural():
+    assert D.count_phrase(3, "patient transplanted", "patients transplanted") == (
+        "3 patients transplanted"
+    )

@@ -362,7 +362,7 @@ def test_column_widths_keep_short_columns_whole():
     widths = T.column_widths(header, rows)
     assert widths[1:4] == [18, 12, 13]  # longest cell + 3 for the column gap
     assert sum(widths) <= 95 + 3 and widths[0] >= 12 and widths[4] > widths[0]
-    assert T.column_widths(["n"], []) == [4]
+    assert T.column_widths(["n"], []) == [5]  # a header letter counts 1.25, rounded up, + 3
 
 
 def test_column_widths_leave_room_for_identifiers():
