@@ -32,9 +32,8 @@ def main() -> None:
         _, _, report = reconstruct.reconstruct(seed, quiet=True)
         elapsed = time.perf_counter() - start
         rows.append({"seed": seed, "seconds": round(elapsed, 2), "entries": int(len(report))})
-        print(
-            f"seed {seed:>9}: {elapsed:6.2f} s, {report['reproduced'].sum()}/{len(report)} reproduced"
-        )
+        ok = int(report["reproduced"].sum())
+        print(f"seed {seed:>9}: {elapsed:6.2f} s, {ok}/{len(report)} reproduced")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     payload = {"machine": platform.platform(), "cpus": __import__("os").cpu_count(), "runs": rows}
