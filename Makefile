@@ -35,7 +35,7 @@ export IPYTHONDIR := $(CURDIR)/config/ipython
 # html and pdf share _build/.doctrees and the execution cache: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: help setup book html pdf test verify lint clean distclean bench-build lock reconstruct \
+.PHONY: help setup check-data book html pdf test verify lint clean distclean bench-build lock reconstruct \
 	reconstruct-check bench-reconstruct bench-scale
 
 help:
@@ -82,14 +82,17 @@ setup: $(SETUP_STAMP)
 
 book: html pdf
 
-html: $(SETUP_STAMP)
-	$(PY) -m analysis.schema  # the data contract: stops before any chapter runs or _build changes
-	$(PY) scripts/book_inputs.py
+# The data contract, checked once per make run (a phony prerequisite of html and pdf): it stops
+# the build before any chapter runs or anything in _build changes.
+check-data: $(SETUP_STAMP)
+	$(PY) -m analysis.schema
+
+html: check-data
+	$(PY) scripts/book_inputs.py --builder html
 	$(JB) build . $(JB_FLAGS) --builder html
 
-pdf: $(SETUP_STAMP)
-	$(PY) -m analysis.schema
-	$(PY) scripts/book_inputs.py
+pdf: check-data
+	$(PY) scripts/book_inputs.py --builder latex
 	$(JB) build . $(JB_FLAGS) --builder pdflatex
 	mkdir -p _build/pdf
 	cp _build/latex/book.pdf _build/pdf/book.pdf

@@ -7,7 +7,11 @@ leave stale outputs in the book. This script fingerprints those inputs; when the
 differs from the one recorded by the previous build, it deletes the execution cache and
 Sphinx's saved environment so that every chapter is re-executed and re-read.
 
-Usage: python scripts/book_inputs.py [--build-dir _build]   (``make book`` runs it)
+It also keeps one Sphinx environment per builder (``--builder html|latex``, see
+:func:`use_doctrees`), so that alternating HTML and PDF builds stay incremental.
+
+Usage: python scripts/book_inputs.py [--build-dir _build] [--builder html|latex]
+(``make html`` and ``make pdf`` run it)
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ INPUT_FILES = ("requirements.txt",)
 ENV_VARS = ("BOOK_COHORT", "BOOK_AES")
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 # What a full re-execution needs removed (relative to the build directory).
-STALE = (".jupyter_cache", ".doctrees", "jupyter_execute")
+STALE = (".jupyter_cache", ".doctrees", ".doctrees-html", ".doctrees-latex", "jupyter_execute")
+DOCTREES = ".doctrees"  # where Jupyter Book 1 keeps Sphinx's environment (not configurable)
+BUILDER_MARK = ".doctrees-builder"
 RECORD = ".book-inputs.sha256"
 
 
@@ -56,11 +62,43 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def use_doctrees(build: Path, builder: str) -> None:
+    """Put the Sphinx environment of ``builder`` (html or latex) in ``_build/.doctrees``.
+
+    The LaTeX builder of Jupyter Book sets ``numfig_secnum_depth`` to 2 (for its parts),
+    so an environment saved by one builder is out of date for the other and every switch
+    between ``make html`` and ``make pdf`` re-read and re-wrote every chapter. Each builder
+    keeps its own environment; the one not in use waits in ``.doctrees-<builder>``.
+    """
+    mark = build / BUILDER_MARK
+    current = mark.read_text().strip() if mark.is_file() else None
+    if current == builder:
+        return
+    active, parked = build / DOCTREES, build / f"{DOCTREES}-{builder}"
+    if current is not None and active.exists():
+        shutil.rmtree(build / f"{DOCTREES}-{current}", ignore_errors=True)
+        active.rename(build / f"{DOCTREES}-{current}")
+    else:
+        shutil.rmtree(active, ignore_errors=True)  # unknown owner: let the builder start afresh
+    if parked.exists():
+        parked.rename(active)
+    build.mkdir(parents=True, exist_ok=True)
+    mark.write_text(builder + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build")
+    parser.add_argument("--builder", choices=["html", "latex"], help="environment to activate")
     args = parser.parse_args(argv)
     build = args.build_dir
+    status = _invalidate(build)
+    if args.builder:
+        use_doctrees(build, args.builder)
+    return status
+
+
+def _invalidate(build: Path) -> int:
     record = build / RECORD
     current = fingerprint()
     previous = record.read_text().strip() if record.is_file() else None
@@ -69,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for name in STALE:
         shutil.rmtree(build / name, ignore_errors=True)
+    (build / BUILDER_MARK).unlink(missing_ok=True)
     build.mkdir(parents=True, exist_ok=True)
     # Recording now is safe: a chapter that then fails to execute is not cached.
     record.write_text(current + "\n")
