@@ -157,7 +157,7 @@ def load_cohort(path: str | Path | None = None, *, validate: bool = True) -> pd.
     -----
     Source of the default file: the reconstruction of the cohort of 19 patients with
     relapsed/refractory B-ALL treated with blinatumomab at the Aerospace Center
-    Hospital, Beijing (Nov 2021 - Nov 2024), published by Wang Y, Chang C, Wang Z,
+    Hospital, China (Nov 2021 - Nov 2024), published by Wang Y, Chang C, Wang Z,
     Zhao J, Wang J, Front Oncol 2025;15:1587185.  Consistent with
     every published aggregate; not the patients' records.
     """
