@@ -12,6 +12,14 @@ metrics      named computations behind the ledger
 ledger       the published numbers and their comparison with a cohort
 reconstruct  the seeded search for a cohort consistent with the paper
 display      tables that render in HTML and PDF
+tables       Table 1, response, Table 3, adverse events (tidy DataFrames)
+plots        Kaplan-Meier figures with number-at-risk tables (take ax, return ax)
+outcomes     survival summaries, deaths and relapses, transplant tables
+journeys     swimmer plot and patient-flow diagram
+context      published blinatumomab trials and the forest plot
+sensitivity  other CIs, reverse-KM follow-up, competing risks, time-dependent transplant
+audit        the consistency audit of the paper against itself
+verify       ``make verify``
 """
 
 from .data import load_adverse_events, load_cohort
