@@ -93,7 +93,9 @@ html: check-data
 
 pdf: check-data
 	$(PY) scripts/book_inputs.py --builder latex
-	$(JB) build . $(JB_FLAGS) --builder pdflatex
+	# latexmk -silent: LaTeX's first-pass "undefined reference" chatter stays in _build/latex/book.log
+	# (tests/test_latex_layout.py reads it); errors still stop the build.
+	LATEXMKOPTS=-silent $(JB) build . $(JB_FLAGS) --builder pdflatex
 	mkdir -p _build/pdf
 	cp _build/latex/book.pdf _build/pdf/book.pdf
 	@echo "PDF: _build/pdf/book.pdf"
