@@ -32,7 +32,7 @@ import ast
 import math
 import operator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,8 @@ import pandas as pd
 import yaml
 from scipy import stats as sps
 
-from . import ledger, stats
+from . import config, ledger, outcomes, stats
+from .stats import round_half_up
 
 __all__ = [
     "CLAIMS_PATH",
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 CLAIMS_PATH = Path(__file__).resolve().parent / "audit_claims.yml"
-DISCREPANCIES_PATH = Path(__file__).resolve().parent / "discrepancies.yml"
+DISCREPANCIES_PATH = config.DISCREPANCIES_PATH
 
 #: The outcome of a check.
 STATUSES: tuple[str, ...] = ("consistent", "discrepancy", "not checkable")
@@ -148,24 +149,11 @@ def load_claims(path: str | Path | None = None) -> dict:
 
 def load_discrepancies(path: str | Path | None = None) -> pd.DataFrame:
     """``analysis/discrepancies.yml`` as a DataFrame (``id``, ``where``, ``statement``,
-    ``finding``, ``resolution``)."""
-    with open(path or DISCREPANCIES_PATH, encoding="utf-8") as fh:
-        return pd.DataFrame(yaml.safe_load(fh))
+    ``finding``, ``resolution``); see :func:`analysis.outcomes.load_discrepancies`."""
+    return outcomes.load_discrepancies(path)
 
 
 # ------------------------------------------------------------------------ checks
-
-
-def round_half_up(x: float, decimals: int) -> Decimal:
-    """Round as a reader rounds a printed number (12.05 -> 12.1).
-
-    Examples
-    --------
-    >>> str(round_half_up(100 * 12 / 19, 1))
-    '63.2'
-    """
-    q = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)
 
 
 def _decimals(printed: str) -> int:

@@ -16,6 +16,7 @@ RECONSTRUCTED_DIR = DATA_DIR / "reconstructed"
 DEFAULT_COHORT = RECONSTRUCTED_DIR / "cohort.csv"
 DEFAULT_ADVERSE_EVENTS = RECONSTRUCTED_DIR / "adverse_events.csv"
 LEDGER_PATH = Path(__file__).resolve().parent / "published.yml"
+DISCREPANCIES_PATH = Path(__file__).resolve().parent / "discrepancies.yml"
 BUILD_DIR = ROOT / "_build"
 
 

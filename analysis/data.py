@@ -85,6 +85,9 @@ AE_COLUMNS: tuple[tuple[str, str, str, str, str], ...] = (
      "Action taken with blinatumomab"),
 )  # fmt: skip
 
+#: Average days per month (365.25 / 12): the one conversion between days and months.
+DAYS_PER_MONTH = 30.4375
+
 _BOOL = [c[0] for c in COHORT_COLUMNS if c[1] == "boolean"]
 _INT = [c[0] for c in COHORT_COLUMNS if c[1] == "integer"]
 _NUM = [c[0] for c in COHORT_COLUMNS if c[1] == "number"]

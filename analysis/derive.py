@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["flags", "flags_cached", "FLAG_LABELS", "rfs_table", "os_table"]
+__all__ = ["flags", "flags_cached", "as_bool", "FLAG_LABELS", "rfs_table", "os_table"]
 
 _CACHE: dict[int, pd.DataFrame] = {}
 
@@ -59,7 +59,8 @@ FLAG_LABELS: dict[str, str] = {
 }
 
 
-def _bool(s: pd.Series) -> np.ndarray:
+def as_bool(s: pd.Series) -> np.ndarray:
+    """A nullable boolean column as a numpy bool array, missing read as False."""
     return s.fillna(False).astype(bool).to_numpy()
 
 
@@ -111,30 +112,30 @@ def _flags(cohort: pd.DataFrame) -> pd.DataFrame:
     """
     c = cohort
     blasts = c["marrow_blasts_pct"].to_numpy(dtype=float)
-    hsct = _bool(c["allo_hsct_after"])
-    relapse = _bool(c["relapse"])
+    hsct = as_bool(c["allo_hsct_after"])
+    relapse = as_bool(c["relapse"])
     hsct_m = c["hsct_months"].to_numpy(dtype=float)
     rel_m = c["relapse_months"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         before_relapse = ~relapse | (hsct_m < rel_m)
     pathway = c["hsct_pathway"].fillna("").astype(str).to_numpy()
-    cr = _bool(c["cr"])
-    mrd = _bool(c["mrd_response"])
+    cr = as_bool(c["cr"])
+    mrd = as_bool(c["mrd_response"])
     died = c["os_event"].to_numpy(dtype=float) == 1
-    mrd_neg_after = _bool(c["mrd_negative_after_hsct"])
+    mrd_neg_after = as_bool(c["mrd_negative_after_hsct"])
     f = {
         "all": np.ones(len(c), bool),
         "male": (c["sex"] == "male").to_numpy(),
         "female": (c["sex"] == "female").to_numpy(),
         "age_le18": c["age_years"].to_numpy(dtype=float) <= 18,
-        "ph_positive": _bool(c["ph_positive"]),
-        "prior_allo_hsct": _bool(c["prior_allo_hsct"]),
-        "prior_car_t": _bool(c["prior_car_t"]),
+        "ph_positive": as_bool(c["ph_positive"]),
+        "prior_allo_hsct": as_bool(c["prior_allo_hsct"]),
+        "prior_car_t": as_bool(c["prior_car_t"]),
         "low_burden": blasts < 5,
         "high_blasts": blasts >= 50,
-        "emd": _bool(c["extramedullary_disease"]),
+        "emd": as_bool(c["extramedullary_disease"]),
         "dx_ge12": c["months_diagnosis_to_blinatumomab"].to_numpy(dtype=float) >= 12,
-        "mrd_positive_start": _bool(c["mrd_positive_at_start"]),
+        "mrd_positive_start": as_bool(c["mrd_positive_at_start"]),
         "one_cycle": c["cycles"].to_numpy(dtype=float) == 1,
         "two_cycles": c["cycles"].to_numpy(dtype=float) == 2,
         "six_cycles": c["cycles"].to_numpy(dtype=float) == 6,
@@ -146,7 +147,7 @@ def _flags(cohort: pd.DataFrame) -> pd.DataFrame:
         "hsct_salvage": hsct & (pathway == "salvage"),
         "hsct_first_remission": hsct & cr & before_relapse,
         "mrd_negative_after_hsct": hsct & mrd_neg_after,
-        "car_t_after": _bool(c["car_t_after"]),
+        "car_t_after": as_bool(c["car_t_after"]),
         "relapse": relapse,
         "died": died,
     }
@@ -180,7 +181,7 @@ def os_table(cohort: pd.DataFrame) -> pd.DataFrame:
 
 def rfs_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """Relapse-free survival for the patients in CR: ``time`` and ``event``."""
-    in_cr = _bool(cohort["cr"])
+    in_cr = as_bool(cohort["cr"])
     sub = cohort[in_cr]
     return pd.DataFrame(
         {"time": sub["rfs_months"].astype(float), "event": sub["rfs_event"].astype(int)},

@@ -42,7 +42,7 @@ from matplotlib.container import BarContainer
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-from .derive import flags
+from .derive import as_bool, flags
 from .plots import PALETTE, XLABEL, time_ticks
 from .reconstruct import CYCLE_DAYS as INFUSION_DAYS
 from .reconstruct import CYCLE_GAP_DAYS
@@ -112,10 +112,6 @@ def _months(days: float) -> float:
     return days / DAYS_PER_MONTH
 
 
-def _bool(s: pd.Series) -> np.ndarray:
-    return s.fillna(False).astype(bool).to_numpy()
-
-
 def response_group(cohort: pd.DataFrame) -> pd.Series:
     """Response group of every patient (one of :data:`RESPONSE_GROUPS`).
 
@@ -160,7 +156,7 @@ def cycle_table(cohort: pd.DataFrame) -> pd.DataFrame:
         start after the end of follow-up are left out.
     """
     rows = []
-    relapse = _bool(cohort["relapse"])
+    relapse = as_bool(cohort["relapse"])
     for i, (_, p) in enumerate(cohort.iterrows()):
         n = 0 if pd.isna(p["cycles"]) else int(p["cycles"])
         end_fu = float(p["os_months"])

@@ -10,13 +10,14 @@ printed value is reproduced at the printed precision.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 
 import pandas as pd
 import yaml
 
 from . import config, derive, metrics
+from .stats import round_half_up
 
 __all__ = ["load_ledger", "compare", "format_value", "is_reproduced", "KINDS"]
 
@@ -60,21 +61,15 @@ def load_ledger(path=None) -> pd.DataFrame:
     return df
 
 
-def _round(x: float, decimals: int) -> Decimal:
-    """Round half up, as a reader rounds a printed number (12.05 -> 12.1)."""
-    q = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)
-
-
 def format_value(value: float, kind: str, decimals=None) -> str:
     """Format a recomputed value the way the paper would print it."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not reached" if kind == "not_reached" else "undefined"
     if kind in ("not_significant", "significant"):
-        return f"P = {float(_round(value, 3)):.3f}"
+        return f"P = {float(round_half_up(value, 3)):.3f}"
     if kind == "not_reached":
         return f"{value:.1f} months"
-    return f"{_round(value, int(decimals)):f}"
+    return f"{round_half_up(value, int(decimals)):f}"
 
 
 def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
@@ -88,7 +83,7 @@ def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
         return value >= 0.05
     if kind == "significant":
         return value < 0.05
-    return _round(value, int(decimals)) == Decimal(printed)
+    return round_half_up(value, int(decimals)) == Decimal(printed)
 
 
 def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None = None):

@@ -14,7 +14,6 @@ into a chapter's prose one key at a time; the table functions return DataFrames,
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 import numpy as np
@@ -64,8 +63,7 @@ def _one(x: float, decimals: int | None = 1) -> str:
     x = float(x)
     if decimals is None:
         decimals = 0 if x.is_integer() else 1
-    q = Decimal(1).scaleb(-decimals)
-    return f"{Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP):f}"
+    return f"{stats.round_half_up(x, decimals):f}"
 
 
 # ----------------------------------------------------------------------------- text
@@ -554,26 +552,30 @@ def transplant_summary(cohort: pd.DataFrame) -> dict:
 
 
 @cache
-def _discrepancies() -> tuple:
-    path = config.LEDGER_PATH.with_name("discrepancies.yml")
+def _discrepancies(path: str) -> tuple:
     with open(path, encoding="utf-8") as fh:
-        return tuple(yaml.safe_load(fh))
+        return tuple(yaml.safe_load(fh) or ())
 
 
-def load_discrepancies() -> pd.DataFrame:
+def load_discrepancies(path=None) -> pd.DataFrame:
     """The recorded discrepancies of the paper (``analysis/discrepancies.yml``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Another file of the same layout (default :data:`analysis.config.DISCREPANCIES_PATH`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``id``, ``where``, ``statement``, ``finding``, ``resolution``.
     """
-    return pd.DataFrame(list(_discrepancies()))
+    return pd.DataFrame(list(_discrepancies(str(path or config.DISCREPANCIES_PATH))))
 
 
 def discrepancy(key: str) -> dict:
     """One recorded discrepancy by id (``KeyError`` if there is none)."""
-    for entry in _discrepancies():
+    for entry in _discrepancies(str(config.DISCREPANCIES_PATH)):
         if entry["id"] == key:
             return dict(entry)
     raise KeyError(f"no discrepancy {key!r} in analysis/discrepancies.yml")

@@ -52,11 +52,11 @@ import numpy as np
 import pandas as pd
 
 from . import config
+from .data import DAYS_PER_MONTH
 from .survival import logrank_pvalues
 
 __all__ = ["ROLES", "TIMING_RULES", "ASSUMPTIONS", "order_skeletons", "reconstruct", "main"]
 
-DAYS_PER_MONTH = 30.4375
 DEFAULT_SEED = 20211101
 CYCLE_DAYS = 28  # continuous infusion of one cycle
 CYCLE_GAP_DAYS = 14  # treatment-free interval between cycles

@@ -79,7 +79,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from . import config
-from .data import AE_COLUMNS, COHORT_COLUMNS
+from .data import AE_COLUMNS, COHORT_COLUMNS, DAYS_PER_MONTH
 
 __all__ = [
     "ContractError",
@@ -98,8 +98,6 @@ __all__ = [
 
 #: Rows listed per column and rule before the rest are only counted.
 MAX_PER_RULE = 20
-#: Average days per month (365.25 / 12), the conversion the book uses.
-DAYS_PER_MONTH = 30.4375
 #: Largest plausible value per unit; above it the unit is probably wrong.
 PLAUSIBLE_MAX = {"months": 600.0, "days": 3650.0}
 _BOOL = {"true": True, "false": False, "1": True, "0": False}

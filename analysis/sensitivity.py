@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, derive, metrics, stats, survival
+from .derive import as_bool
 
 __all__ = [
     "CI_METHODS",
@@ -91,10 +92,6 @@ CI_METHODS: tuple[str, ...] = ("exact", "wilson", "jeffreys")
 DEFAULT_SEEDS: tuple[int, ...] = tuple(range(1, 21))
 
 _CI_LABELS = {"exact": "exact (Clopper-Pearson)", "wilson": "Wilson", "jeffreys": "Jeffreys"}
-
-
-def _bool(s: pd.Series) -> np.ndarray:
-    return s.fillna(False).astype(bool).to_numpy()
 
 
 def uses_reconstruction() -> bool:
@@ -346,7 +343,7 @@ def competing_risks_data(cohort: pd.DataFrame) -> pd.DataFrame:
     """
     rfs = derive.rfs_table(cohort)
     sub = cohort.loc[rfs.index]
-    relapsed = _bool(sub["relapse"])
+    relapsed = as_bool(sub["relapse"])
     rel_m = sub["relapse_months"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         is_relapse = relapsed & (np.nan_to_num(rel_m, nan=np.inf) <= rfs["time"].to_numpy() + 1e-9)

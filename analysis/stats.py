@@ -9,6 +9,7 @@ offered for the sensitivity chapter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,23 @@ __all__ = [
     "compare_proportions",
     "median_range",
     "proportion_ci",
+    "round_half_up",
 ]
+
+
+def round_half_up(x: float, decimals: int) -> Decimal:
+    """Round as a reader rounds a printed number (12.05 -> 12.1), not to even.
+
+    The decimal value of ``repr(x)`` is rounded, so a float such as 0.0285 rounds to
+    0.029 as printed. The ledger, the tables and the audit all round with this.
+
+    Examples
+    --------
+    >>> str(round_half_up(100 * 12 / 19, 1)), str(round_half_up(0.0285, 3))
+    ('63.2', '0.029')
+    """
+    q = Decimal(1).scaleb(-int(decimals))
+    return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)
 
 
 def proportion_ci(

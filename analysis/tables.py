@@ -21,7 +21,6 @@ subgroup is empty: counts are then 0, and percentages, intervals and P values ar
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -129,8 +128,7 @@ def format_number(x, decimals: int | None = 1) -> str:
     x = float(x)
     if decimals is None:
         decimals = 0 if x.is_integer() else 1
-    q = Decimal(1).scaleb(-decimals)
-    return f"{Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP):f}"
+    return f"{stats.round_half_up(x, decimals):f}"
 
 
 def format_n_pct(k, n, decimals: int = 1) -> str:
