@@ -31,6 +31,8 @@ SETUP_STAMP := $(VENV)/.stamp-setup
 
 # Kernel configuration for executing chapters (quiets ipykernel's start-up warning).
 export IPYTHONDIR := $(CURDIR)/config/ipython
+# Figures and numbered tables save the data they show here ("source data", linked in the HTML).
+export BOOK_SOURCE_DATA := $(CURDIR)/_build/source_data
 
 # html and pdf share _build/.doctrees and the execution cache: never run them in parallel.
 .NOTPARALLEL:
@@ -85,7 +87,7 @@ book: html pdf
 # The data contract, checked once per make run (a phony prerequisite of html and pdf): it stops
 # the build before any chapter runs or anything in _build changes.
 check-data: $(SETUP_STAMP)
-	$(PY) -m analysis.schema
+	$(PY) -m analysis.data.contract
 
 html: check-data
 	$(PY) scripts/book_inputs.py --builder html

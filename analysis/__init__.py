@@ -1,40 +1,26 @@
-"""Analysis package for the blinatumomab R/R B-ALL reproducibility book.
+"""The analysis package of the blinatumomab R/R B-ALL reproducibility book.
 
-Modules
--------
-config       paths and the choice of cohort (``BOOK_COHORT`` / ``BOOK_AES``)
-data         loading the tables, the data dictionary
-schema       the data contract
-derive       derived variables (subgroup flags, OS and RFS tables)
-stats        proportions, exact CIs, Fisher / chi-square
-survival     Kaplan-Meier with Greenwood SE, log-rank
-metrics      named computations behind the ledger
-ledger       the published numbers and their comparison with a cohort
-reconstruct  the seeded search for a cohort consistent with the paper
-display      tables that render in HTML and PDF
-tables       Table 1, response, Table 3, adverse events (tidy DataFrames)
-plots        Kaplan-Meier figures with number-at-risk tables (take ax, return ax)
-outcomes     survival summaries, deaths and relapses, transplant tables
-journeys     swimmer plot and patient-flow diagram
-context      published blinatumomab trials and the forest plot
-sensitivity  other CIs, reverse-KM follow-up, competing risks, time-dependent transplant
-audit        the consistency audit of the paper against itself
-verify       ``make verify``
+Read it top-down, in layers; a layer imports only the layers above it in this list:
+
+0. ``config``, ``format``   paths and constants; how every number is written
+1. ``data``                 dictionary, reader, contract, derived flags
+2. ``stats``                lifelines, scipy and statsmodels, plus consistency checks
+3. ``paper``                the published numbers, claims, discrepancies, reconstruction
+4. ``results``              one module per chapter: tidy DataFrames and glue-ready text
+5. ``figures``, ``display`` figures that draw results; tables that render in HTML and PDF
+6. ``verify``               ``make verify``
 """
 
+from . import config, format
 from .data import load_adverse_events, load_cohort
-from .ledger import chapter_report, compare, load_ledger
-from .stats import proportion, proportion_ci
-from .survival import kaplan_meier, logrank
+from .paper import chapter_report, compare, load_ledger
 
 __all__ = [
-    "load_cohort",
+    "config",
+    "format",
     "load_adverse_events",
-    "load_ledger",
-    "compare",
+    "load_cohort",
     "chapter_report",
-    "proportion",
-    "proportion_ci",
-    "kaplan_meier",
-    "logrank",
+    "compare",
+    "load_ledger",
 ]

@@ -1,8 +1,16 @@
-"""One source of truth for the project's paths.
+"""Layer 0: the project's paths and constants, in one place.
 
-Every path the package, the book and the tests use is built here from a
-single project root.  The cohort the book analyses can be switched with the
-environment variables ``BOOK_COHORT`` and ``BOOK_AES`` (see README).
+Every path the package, the book and the tests use is built here from one project root;
+every constant that more than one module needs (the significance level, the infusion
+schedule, days per month) is defined here once.  The cohort the book analyses is chosen
+with environment variables (set by ``make book DATA=... AES=... MAP=... ADAM=...``):
+
+``BOOK_COHORT``, ``BOOK_AES``
+    the cohort and adverse-event tables (CSV, or ``.xlsx`` with an optional ``#sheet``);
+``BOOK_MAP``
+    a YAML column map from a centre's own headers and labels to the book's names;
+``BOOK_ADAM``
+    a directory of CDISC ADaM datasets (ADSL, ADTTE, ADAE) instead of the two tables.
 """
 
 from __future__ import annotations
@@ -10,23 +18,78 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
 DATA_DIR = ROOT / "data"
 RECONSTRUCTED_DIR = DATA_DIR / "reconstructed"
 DEFAULT_COHORT = RECONSTRUCTED_DIR / "cohort.csv"
 DEFAULT_ADVERSE_EVENTS = RECONSTRUCTED_DIR / "adverse_events.csv"
-LEDGER_PATH = Path(__file__).resolve().parent / "published.yml"
-DISCREPANCIES_PATH = Path(__file__).resolve().parent / "discrepancies.yml"
+LITERATURE_PATH = DATA_DIR / "literature" / "blinatumomab_trials.csv"
 BUILD_DIR = ROOT / "_build"
+# Where a build writes the data behind each figure and numbered table ("source data"), when
+# BOOK_SOURCE_DATA names it (make does); the HTML build links it under each figure and table.
+SOURCE_DATA_DIR = BUILD_DIR / "source_data"
+
+# The paper's own statements and our reading of them (layer 3, analysis.paper).
+PAPER_DIR = PACKAGE / "paper"
+LEDGER_PATH = PAPER_DIR / "published.yml"
+DISCREPANCIES_PATH = PAPER_DIR / "discrepancies.yml"
+CLAIMS_PATH = PAPER_DIR / "claims.yml"
+ASSUMPTIONS_PATH = PAPER_DIR / "assumptions.yml"
+# The data dictionary (layer 1, analysis.data).
+DICTIONARY_PATH = PACKAGE / "data" / "dictionary.yml"
+
+#: Two-sided significance level (Materials and methods, *Statistical analysis*: P < 0.05).
+ALPHA = 0.05
+#: Time at which the paper reads its survival estimates ("1-year OS and RFS"), months.
+HORIZON_MONTHS = 12.0
+#: Average days per month (365.25 / 12): the one conversion between days and months.
+DAYS_PER_MONTH = 30.4375
+#: Days of continuous infusion in one cycle (Materials and methods, *Blinatumomab treatment*).
+INFUSION_DAYS = 28
+#: Treatment-free days between two cycles (the drug's label: 2 weeks).
+CYCLE_GAP_DAYS = 14
+#: Start of one cycle to the start of the next.
+CYCLE_DAYS = INFUSION_DAYS + CYCLE_GAP_DAYS
+#: Marrow-blast cut-offs of the paper: overt disease and high tumour burden (percent).
+OVERT_BLASTS_PCT = 5.0
+HIGH_BLASTS_PCT = 50.0
+
+
+def _env_path(name: str, default: Path | None) -> Path | None:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    path, _, sheet = value.partition("#")
+    return Path(Path(path).resolve().as_posix() + (f"#{sheet}" if sheet else ""))
 
 
 def cohort_path() -> Path:
-    """Path of the cohort table the book analyses (``BOOK_COHORT`` or the reconstruction)."""
-    value = os.environ.get("BOOK_COHORT")
-    return Path(value).resolve() if value else DEFAULT_COHORT
+    """The cohort table the book analyses (``BOOK_COHORT`` or the reconstruction)."""
+    return _env_path("BOOK_COHORT", DEFAULT_COHORT)
 
 
 def adverse_events_path() -> Path:
-    """Path of the adverse-event table (``BOOK_AES`` or the reconstruction)."""
-    value = os.environ.get("BOOK_AES")
-    return Path(value).resolve() if value else DEFAULT_ADVERSE_EVENTS
+    """The adverse-event table (``BOOK_AES`` or the reconstruction)."""
+    return _env_path("BOOK_AES", DEFAULT_ADVERSE_EVENTS)
+
+
+def column_map_path() -> Path | None:
+    """A column map (``BOOK_MAP``), or ``None``."""
+    return _env_path("BOOK_MAP", None)
+
+
+def adam_dir() -> Path | None:
+    """A directory of ADaM datasets (``BOOK_ADAM``), or ``None``."""
+    return _env_path("BOOK_ADAM", None)
+
+
+def source_data_dir() -> Path | None:
+    """Where figures and tables save their data (``BOOK_SOURCE_DATA``), or ``None``."""
+    value = os.environ.get("BOOK_SOURCE_DATA")
+    return Path(value).resolve() if value else None
+
+
+def uses_reconstruction() -> bool:
+    """Whether the book analyses the default, reconstructed cohort."""
+    return adam_dir() is None and cohort_path() == DEFAULT_COHORT

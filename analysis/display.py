@@ -1,4 +1,4 @@
-"""Tables and figures that render well in both the HTML book and the LaTeX PDF.
+"""Layer 5: tables that render well in both the HTML book and the LaTeX PDF.
 
 A pandas DataFrame shown in a notebook offers ``text/html`` and ``text/plain``. The HTML
 book uses the first, but the LaTeX builder of myst-nb 1.4 cannot use HTML: its output
@@ -14,8 +14,9 @@ A table that would not fit the PDF's line is given column widths (:func:`column_
 a long one is marked ``longtable`` so that it can break across pages; the HTML book leaves the
 layout to the browser.
 
-:func:`setup_figures` makes matplotlib's inline backend emit high-resolution PNG
-(``retina``), which the LaTeX builder can include (it cannot include SVG).
+:class:`NumberedTable` is a captioned, labelled table that Sphinx numbers; it saves the data
+it shows as the table's source data (:func:`save_source_data`).  :func:`data_notice` says at
+the top of a chapter which data it shows.
 """
 
 from __future__ import annotations
@@ -25,15 +26,20 @@ import math
 import numbers
 import string
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import config
+
 __all__ = [
     "Table",
     "show_table",
-    "setup_figures",
+    "NumberedTable",
+    "data_notice",
+    "save_source_data",
     "column_widths",
     "table_lines",
     "count_phrase",
@@ -500,38 +506,124 @@ def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def setup_figures(dpi: int = 100, font_size: float = 10.0) -> None:
-    """Make matplotlib figures sharp PNGs in both the HTML book and the PDF.
+def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
+    """Write ``data`` as ``<name>.csv`` into the build's source-data directory.
 
-    Selects the inline backend's ``retina`` format: a PNG at twice ``dpi``, displayed at
-    its nominal size. The LaTeX builder of myst-nb cannot include SVG, and PNG is what it
-    prefers after PDF.
+    Every numbered table and every figure saves the data it shows, under its label, when the
+    build asks for it (``BOOK_SOURCE_DATA``, set by ``make html``); the HTML links the file
+    under the figure or table.  Returns the path written, or ``None`` outside such a build.
+    """
+    out = config.source_data_dir()
+    if out is None:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.csv"
+    path.write_text(data.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    return path
+
+
+class NumberedTable(Table):
+    """A :class:`analysis.display.Table` that Sphinx numbers and ``{numref}`` can find.
 
     Parameters
     ----------
-    dpi : int, default 100
-        Nominal figure resolution (the PNG is rendered at twice this).
-    font_size : float, default 10.0
-        Base font size in points.
-
-    Returns
-    -------
-    None
+    data : pandas.DataFrame
+        The table (format numbers into strings beforehand, see the ``format_*`` functions).
+    caption : str
+        Caption (required: Sphinx numbers captioned tables only).
+    name : str
+        Label, e.g. ``"tbl-baseline"``; refer to it with ``{numref}`tbl-baseline```.
+    widths : "auto", list of int or None, default "auto"
+        Relative column widths in the PDF, as for :class:`~analysis.display.Table`:
+        ``"auto"`` gives a long table, or one that would not fit the line, widths derived
+        from its text (:func:`column_widths`); ``None`` always leaves them to Sphinx.
+    **kwargs
+        Passed to :class:`~analysis.display.Table`.
 
     Notes
     -----
-    Call once in a chapter's imports cell. Outside IPython only the rcParams change.
+    Glue it and paste it as MyST Markdown::
+
+        glue("baseline_table1", NumberedTable(df, "Baseline characteristics",
+             "tbl-baseline"), display=False)
+
+    and, in the Markdown, a ``{glue:md}`` directive with ``:format: myst``.  The pasted
+    Markdown (a ``{table}`` directive with ``:name:``) becomes a Sphinx table in the HTML
+    and the LaTeX builds alike, numbered within the chapter.  Displayed directly, the table
+    renders as a plain :class:`~analysis.display.Table` in the HTML (no number, no label).
+
+    The PDF layout (``longtable`` for a long table, column widths) is that of
+    :class:`~analysis.display.Table`; :data:`LONG_ROWS`, :data:`EMPTY_CELL` and
+    :func:`column_widths` live in :mod:`analysis.display` and are re-exported here.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(NumberedTable(pd.DataFrame({"n": [3]}), "Patients", "tbl-n").to_markdown())
+    ~~~{table} Patients
+    :name: tbl-n
+    | n |
+    | --: |
+    | 3 |
+    ~~~
     """
-    import matplotlib as mpl
 
-    mpl.rcParams["figure.dpi"] = dpi
-    mpl.rcParams["font.size"] = font_size
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency of the book
-        return
-    if get_ipython() is None:
-        return
-    from matplotlib_inline.backend_inline import set_matplotlib_formats
+    def __init__(
+        self, data: pd.DataFrame, caption: str, name: str, *, widths="auto", **kwargs
+    ) -> None:
+        if not caption:
+            raise ValueError("a numbered table needs a caption")
+        if not name or any(ch.isspace() for ch in name):
+            raise ValueError(f"table name must be a non-empty word, got {name!r}")
+        super().__init__(data, caption, widths=widths, **kwargs)
+        self.name = name
+        save_source_data(name, data)
 
-    set_matplotlib_formats("retina")
+    def _directive_options(self) -> list[str]:
+        return [f":name: {self.name}", *super()._directive_options()]
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+def data_notice(cohort_path=None):
+    """An admonition saying which data a chapter shows, for the top of a results chapter.
+
+    Parameters
+    ----------
+    cohort_path : str or Path, optional
+        The cohort file analysed; defaults to :func:`analysis.config.cohort_path`
+        (``BOOK_COHORT`` or the reconstruction).
+
+    Returns
+    -------
+    IPython.display.Markdown
+        A MyST ``{important}`` admonition when the data are the reconstruction (which is
+        not the patients' records), a ``{note}`` naming the file otherwise.  myst-nb renders
+        it as an admonition in the HTML and the PDF (``nb_render_markdown_format: myst``).
+    """
+    from pathlib import Path
+
+    from IPython.display import Markdown
+
+    path = Path(cohort_path) if cohort_path else config.cohort_path()
+    if path.resolve() == config.DEFAULT_COHORT.resolve():
+        text = (
+            "```{important}\n"
+            "The patient-level data shown here are a **reconstruction**, not the patients' "
+            "records. The paper publishes only summaries; a seeded search "
+            "(`analysis/paper/reconstruct.py`) found individual data that reproduce every one of "
+            "them. Anything finer than what the paper prints (a single patient's values, "
+            "a subgroup the paper does not report) is a consequence of that search, not an "
+            "observation.\n"
+            "```"
+        )
+    else:
+        text = (
+            "```{note}\n"
+            f"This build analyses the cohort file `{path.name}` (set with `BOOK_COHORT`), not "
+            "the reconstruction of the published cohort. The comparison with the paper at "
+            "the end of the chapter shows where its results differ from the published ones.\n"
+            "```"
+        )
+    return Markdown(text)

@@ -12,7 +12,7 @@ import pytest
 
 from analysis import config
 from analysis.data import load_adverse_events, load_cohort
-from analysis.ledger import compare, format_value, is_reproduced, load_ledger
+from analysis.paper.ledger import compare, format_value, is_reproduced, load_ledger
 
 LEDGER = load_ledger()
 PAPER = config.ROOT.parent / "shared" / "paper" / "study.txt"

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from analysis import config, reconstruct
+from analysis import config
+from analysis.paper import reconstruct
 from analysis.data import load_adverse_events, load_cohort, to_csv_text
 
 

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import pytest
 
 from analysis import config
-from analysis.ledger import load_ledger
+from analysis.paper.ledger import load_ledger
 
 ROOT = config.ROOT
 HTML = ROOT / "_build" / "html"

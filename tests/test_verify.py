@@ -11,7 +11,7 @@ import pytest
 
 from analysis import config, verify
 from analysis.data import load_adverse_events, load_cohort
-from analysis.ledger import compare
+from analysis.paper.ledger import compare
 
 
 @pytest.fixture(scope="module")

@@ -46,20 +46,26 @@ import itertools
 import sys
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import config
-from .data import DAYS_PER_MONTH
-from .survival import logrank_pvalues
+import yaml
+
+from .. import config
+from ..config import DAYS_PER_MONTH
+from ..stats.consistency import grim, km_feasibility, prints_as
+from ..stats.consistency import logrank_screen as logrank_pvalues
+from ..stats.survival import kaplan_meier, survival_at
+from .ledger import load_ledger
 
 __all__ = ["ROLES", "TIMING_RULES", "ASSUMPTIONS", "order_skeletons", "reconstruct", "main"]
 
 DEFAULT_SEED = 20211101
-CYCLE_DAYS = 28  # continuous infusion of one cycle
-CYCLE_GAP_DAYS = 14  # treatment-free interval between cycles
+CYCLE_DAYS = config.INFUSION_DAYS  # continuous infusion of one cycle
+CYCLE_GAP_DAYS = config.CYCLE_GAP_DAYS  # treatment-free interval between cycles
 
 
 @dataclass(frozen=True)
@@ -113,116 +119,51 @@ class Role:
         return ("r" if self.mrd_response else "n") + ("D" if self.died else "C")
 
 
-ROLES: tuple[Role, ...] = (
-    # < 5% blasts, MRD-positive: all sustained CR and became MRD-negative (1-2 cycles)
-    Role("L1", False, True, True, True, 2, course="sustained CR, MRD-negative after 2 cycles"),
-    Role("L2", False, True, True, True, 1, course="sustained CR, MRD-negative after 1 cycle"),
-    Role("L3", False, True, True, False, 1, "direct", course="MRD-negative, direct allo-HSCT"),
-    Role("L4", False, True, True, False, 1, "direct", course="MRD-negative, direct allo-HSCT"),
-    # overt disease, CR with MRD response
-    Role("O1", True, True, True, False, 2, "direct", course="CR MRD-negative, direct allo-HSCT"),
-    Role("O2", True, True, True, False, 3, "direct", course="CR MRD-negative, direct allo-HSCT"),
-    Role("O3", True, True, True, False, 1, "direct", course="CR MRD-negative, direct allo-HSCT"),
-    Role(
-        "D4", True, True, True, False, 1, "direct",
-        cause_of_death="infection after allo-HSCT",
-        course="CR MRD-negative, direct allo-HSCT, died of severe infection",
-    ),
-    Role(
-        "D6", True, True, True, False, 2, "direct", relapse_site="bone marrow",
-        cause_of_death="chronic GVHD",
-        course="CR MRD-negative, allo-HSCT, marrow relapse, second cycle: CR MRD-negative, "
-        "died of chronic GVHD",
-    ),
-    Role(
-        "D5", True, True, True, False, 2, relapse_site="bone marrow and CNS",
-        cause_of_death="disease progression",
-        course="CR MRD-negative, marrow and CNS relapse, second cycle, died of progression",
-    ),
-    Role("S1", True, True, True, False, 6, course="re-induction then 5 consolidation cycles"),
-    Role("S2", True, True, True, False, 6, course="re-induction then 5 consolidation cycles"),
-    # overt disease, CR without MRD response
-    Role("M1", True, True, False, False, 1, "direct", course="CR MRD-positive, direct allo-HSCT"),
-    Role("M2", True, True, False, False, 1, "direct", course="CR MRD-positive, direct allo-HSCT"),
-    Role(
-        "M3", True, True, False, False, 1, "bridging", pre_hsct_therapy="imatinib",
-        course="CR MRD-positive, imatinib bridging, allo-HSCT",
-    ),
-    Role(
-        "D7", True, True, False, False, 1, "salvage", relapse_site="bone marrow",
-        pre_hsct_therapy="azacitidine, ponatinib, CD22 monoclonal antibody",
-        cause_of_death="heart and renal failure",
-        course="CR MRD-positive, early marrow relapse, salvage, allo-HSCT: CR MRD-negative, "
-        "died of heart and renal failure",
-    ),
-    # overt disease, no CR
-    Role("N1", True, False, False, True, 1, cause_of_death="disease progression",
-         course="no response, died of progression"),
-    Role("N2", True, False, False, True, 1, cause_of_death="infection during CAR-T",
-         car_t_after=True, course="no response, CAR-T, died of infection during CAR-T"),
-    Role("N3", True, False, False, False, 1, cause_of_death="disease progression",
-         car_t_after=True, course="no response, CAR-T, died of progression"),
-)  # fmt: skip
-
-#: Clinical timing rules every reconstructed course obeys (months unless stated).
-TIMING_RULES: tuple[tuple[str, str], ...] = (
-    ("Transplant interval", "`days_to_hsct` counts from the end of the last blinatumomab "
-     "infusion before transplant (see assumptions); a cycle is a 28-day infusion and cycles are "
-     "6 weeks apart"),
-    ("Alive after transplant", "followed for at least 1.0 month after allo-HSCT (post-transplant "
-     "MRD assessment)"),
-    ("Imatinib bridging", "at least 30 days between blinatumomab and transplant"),
-    ("Salvage pathway", "early marrow relapse at 1.2-2.5 months, at least 1 month of salvage "
-     "before transplant at day 78, death at least 1 month after transplant"),
-    ("Relapse after one cycle", "relapse at 1.4 months or later; death at least 1.5 months "
-     "after relapse (second cycle given)"),
-    ("Relapse after transplant", "at least 2 months after allo-HSCT; death from chronic GVHD at "
-     "least 3 months after the relapse"),
-    ("Death from infection after transplant", "at least 0.3 months after allo-HSCT"),
-    ("CAR-T after failure", "CAR-T from 1.8 months (non-response is seen at the day-8 and "
-     "end-of-cycle marrow assessments); death from infection during CAR-T 0.2-1.0 months after "
-     "it; for the patient who died of progression, CAR-T from 2.3 months and death at least "
-     "0.5 months after it"),
-    ("Consolidation", "6 cycles need at least 8.5 months of follow-up; 2 cycles at least 2.4"),
-)  # fmt: skip
-
-#: Choices the paper leaves open, with the reason for each (shown in the appendix).
-ASSUMPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Cycles of the 19th patient", "3 cycles",
-     "12 patients had 1 cycle, 4 had 2 and 2 had 6; the median (1) and range (1-6) allow 3-5 "
-     "for the remaining patient; 3 is the least extreme."),
-    ("Who received 2 cycles", "the two patients re-treated after relapse, one <5%-blast patient "
-     "and one patient with overt disease",
-     "the paper says the relapsing patients received a second cycle and the <5%-blast patients "
-     "needed 1-2 cycles."),
-    ("Time to transplant", "measured from the end of blinatumomab infusion",
-     "a transplant 7 days after the *start* of a 28-day infusion is not clinically possible; "
-     "the paper's 'from blinatumomab treatment' is read as from its end."),
-    ("Transplant of the relapsed salvage patient", "the longest interval, 78 days",
-     "relapse, three salvage agents and a transplant take the longest."),
-    ("62.5% proceeding to allo-HSCT", "10 of 16 patients in CR transplanted in first remission; "
-     "the 11th transplant followed relapse and salvage",
-     "11 transplants are described, all in patients who reached CR, but 62.5% of 16 is 10; "
-     "the count that matches excludes the transplant after relapse (see the audit chapter)."),
-    ("Which non-responders had CAR-T", "one of the two with a previous transplant and the one "
-     "without", "the paper does not say."),
-    ("Patients aged 18 or younger", "2 (ages 9 and 16)",
-     "the youngest was 9; the paper reports an age subgroup but not its size."),
-    ("Extramedullary disease before blinatumomab", "3 patients", "not reported."),
-    ("CRS grades 1 and 2", "7 grade 1, 3 grade 2", "the paper gives grade 1-2 together (10)."),
-    ("Grade of bacterial sepsis", "grade 4", "not reported; sepsis is life-threatening."),
-    ("Who had which adverse event", "drawn with the seed; CRS only in patients with overt disease",
-     "not reported; cytokine release tracks tumour burden."),
-    ("Marrow blast percentages", "drawn within the reported category (<5%, 5-49%, >=50%)",
-     "only the categories are reported."),
-    ("Exact times", "drawn on a 0.1-month grid within clinical windows (timing rules)",
-     "only summaries are reported; all survival statements hold for the drawn times."),
-)  # fmt: skip
-
-KM_PATTERNS = ("DDDCCDDCCCD", "DDCDDCDCCCD", "CDDDDDCCCCD")
+def _load_assumptions() -> dict:
+    with open(config.ASSUMPTIONS_PATH, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
-def order_skeletons(target_p: float = 0.023) -> np.ndarray:
+_CHOICES = _load_assumptions()
+#: The 19 courses the search places in time (``assumptions.yml``, ``roles``).
+ROLES: tuple[Role, ...] = tuple(Role(**r) for r in _CHOICES["roles"])
+#: Clinical timing rules every reconstructed course obeys (``timing_rules``).
+TIMING_RULES: tuple[tuple[str, str], ...] = tuple(
+    (r["rule"], r["constraint"]) for r in _CHOICES["timing_rules"]
+)
+#: Choices the paper leaves open, with the reason for each (``assumptions``).
+ASSUMPTIONS: tuple[tuple[str, str, str], ...] = tuple(
+    (a["topic"], a["choice"], a["reason"]) for a in _CHOICES["assumptions"]
+)
+
+
+def targets() -> dict[str, str]:
+    """The printed value of every ledger entry, by id: the search's targets."""
+    return dict(_targets(str(config.LEDGER_PATH)))
+
+
+@cache
+def _targets(path: str) -> tuple:
+    ledger = load_ledger(path)
+    return tuple(zip(ledger["id"], ledger["printed"]))
+
+
+def _number(key: str) -> float:
+    return float(targets()[key])
+
+
+def km_patterns() -> tuple[str, ...]:
+    """Orders of deaths and censorings before one year that print as the paper's 1-year OS.
+
+    :func:`analysis.stats.consistency.km_feasibility` of the ledger's patients, deaths,
+    1-year OS and its SE.
+    """
+    t = targets()
+    n, died = int(t["n_patients"]), int(t["n_died"])
+    return km_feasibility(n, died, t["os_1y"], t["os_1y_se"]).orders
+
+
+def order_skeletons(target_p: float | None = None) -> np.ndarray:
     """Orders of OS times compatible with the published OS statements.
 
     Each skeleton is a sequence of 19 classes (``nD``, ``rD``, ``nC``, ``rC``:
@@ -235,8 +176,9 @@ def order_skeletons(target_p: float = 0.023) -> np.ndarray:
     -------
     numpy.ndarray of str, shape (k, 19)
     """
+    target_p = _number("os_mrd_p") if target_p is None else target_p
     out = []
-    for pattern in KM_PATTERNS:
+    for pattern in km_patterns():
         for late in range(8):
             tail = ["C"] * 8
             tail[late] = "D"
@@ -271,20 +213,13 @@ def _draw(rng, lo: float, hi: float) -> float | None:
     return None if b < a else int(rng.integers(a, b + 1)) / 10
 
 
-def _km_at(times, events, horizon):
-    """KM and Greenwood SE at ``horizon`` for each row of a batch (exact with ties)."""
-    times, events = np.atleast_2d(times), np.atleast_2d(events)
-    key = times + (1 - events) * 1e-6
-    order = np.argsort(key, axis=1, kind="stable")
-    t = np.take_along_axis(times, order, 1)
-    e = np.take_along_axis(events, order, 1)
-    n = times.shape[1] - np.arange(times.shape[1], dtype=float)
-    use = (e == 1) & (t <= horizon)
-    with np.errstate(divide="ignore"):
-        s = np.where(use, (n - 1) / n, 1.0).prod(axis=1)
-        g = np.where(use, 1.0 / (n * (n - 1.0)), 0.0).sum(axis=1)
-        s_min = np.cumprod(np.where(e == 1, (n - 1) / n, 1.0), axis=1).min(axis=1)
-    return s, s * np.sqrt(g), s_min
+def _rfs_reproduced(time, event) -> bool:
+    """1-year RFS and its SE print as the paper's, and the median is not reached."""
+    km = kaplan_meier(time, event)
+    s, se = survival_at(km, config.HORIZON_MONTHS)
+    t = targets()
+    return (prints_as(100 * s, t["rfs_1y"]) and prints_as(100 * se, t["rfs_1y_se"])
+            and km["survival"].min() > 0.5)  # fmt: skip
 
 
 class _Progress:
@@ -323,8 +258,11 @@ def _draw_candidate(rng, skeleton, ordered):
     upper = min(c2 - 0.1, 12.0)
     if c1 > 2.4:  # the first censoring must precede the early relapse (<= 2.5 months)
         return None
-    # transplant days: 11 values, median 26, minimum 7, maximum 78 (the salvage patient)
-    days = np.concatenate([[7], rng.integers(8, 26, 4), [26], rng.integers(26, 71, 4)])
+    # transplant days: 11 values with the paper's median, minimum and maximum (the maximum
+    # for the salvage patient)
+    dmin, dmed, dmax = (int(_number(f"days_to_hsct_{k}")) for k in ("min", "median", "max"))
+    days = np.concatenate([[dmin], rng.integers(dmin + 1, dmed, 4), [dmed],
+                           rng.integers(dmed, 71, 4)])  # fmt: skip
     hsct_keys = [r.key for r in ROLES if r.pathway in ("direct", "bridging")]
     m3_options = np.flatnonzero(days >= 30)
     if len(m3_options) == 0:
@@ -333,9 +271,9 @@ def _draw_candidate(rng, skeleton, ordered):
     rest = rng.permutation(np.delete(days, j3))
     day = {"M3": int(days[j3])}
     day.update({k: int(v) for k, v in zip([k for k in hsct_keys if k != "M3"], rest)})
-    day["D7"] = 78
+    day["D7"] = dmax
     hsct = {k: (_end_of_infusion_days(ROLES[_IX[k]]) + d) / DAYS_PER_MONTH for k, d in day.items()}
-    hsct["D7"] = (CYCLE_DAYS + 78) / DAYS_PER_MONTH
+    hsct["D7"] = (CYCLE_DAYS + dmax) / DAYS_PER_MONTH
 
     lb = {"L1": 2.4, "L2": 1.7, "S1": 8.5, "S2": 8.5, "N1": 1.7, "N2": 2.0, "N3": 2.8}
     for k in _ALIVE_HSCT:
@@ -390,13 +328,16 @@ def _draw_candidate(rng, skeleton, ordered):
 
 
 def _ordered_times(rng, batch):
-    """Ordered OS times: 1.7, 8 in (1.7, 11), 11.0, 1 in (11, 12], 7 in (12, 28.5), 28.5."""
-    early = np.sort(_distinct_loguniform(rng, 18, 109, 8, batch), 1)
-    late = np.sort(_distinct_loguniform(rng, 121, 284, 7, batch), 1)
-    mid = rng.integers(111, 121, batch)[:, None]
+    """Ordered OS times in tenths of a month: the shortest, 8 before the median, the median
+    (the 10th time), 1 up to one year, 7 after it and the longest (the paper's follow-up)."""
+    lo, med, hi = (round(10 * _number(f"followup_{k}")) for k in ("min", "median", "max"))
+    year = round(10 * config.HORIZON_MONTHS)
+    early = np.sort(_distinct_loguniform(rng, lo + 1, med - 1, 8, batch), 1)
+    late = np.sort(_distinct_loguniform(rng, year + 1, hi - 1, 7, batch), 1)
+    mid = rng.integers(med + 1, year + 1, batch)[:, None]
     return np.concatenate(
-        [np.full((batch, 1), 17), early, np.full((batch, 1), 110), mid, late,
-         np.full((batch, 1), 285)], axis=1) / 10  # fmt: skip
+        [np.full((batch, 1), lo), early, np.full((batch, 1), med), mid, late,
+         np.full((batch, 1), hi)], axis=1) / 10  # fmt: skip
 
 
 def _distinct_loguniform(rng, lo, hi, k, batch):
@@ -428,7 +369,9 @@ def _first_remission_hsct(hsct, rel):
 def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
     """Yield timelines that satisfy every time-only statement of the paper."""
     skeletons = order_skeletons()
-    progress(f"{len(skeletons)} order skeletons reproduce OS 64.2% +/- 12.1% and P = 0.023")
+    t = targets()
+    progress(f"{len(skeletons)} order skeletons reproduce OS {t['os_1y']}% +/- {t['os_1y_se']}% "
+             f"and P = {t['os_mrd_p']}")  # fmt: skip
     mrd = np.array([r.mrd_response for r in ROLES])
     tried = 0
     while tried < max_candidates:
@@ -441,8 +384,7 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
                 continue
             t, e, hsct, days, rel = cand
             rt, re_, cr = _rfs_arrays(t, e, rel)
-            s, se, smin = _km_at(rt, re_, 12.0)
-            if not (round(s[0] * 1000) == 733 and round(se[0] * 1000) == 114 and smin[0] > 0.5):
+            if not _rfs_reproduced(rt, re_):
                 continue
             # "not significant" statements that involve times only
             hs = _first_remission_hsct(hsct, rel)[cr]
@@ -457,7 +399,7 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
 
 def _fisher_by_count(k_total: int, n_total: int, n_group: int) -> dict[int, float]:
     """Fisher P for every possible count of responders in a group of fixed size."""
-    from .stats import fisher_exact
+    from ..stats.proportions import fisher_exact
 
     out = {}
     for a in range(max(0, n_group - (n_total - k_total)), min(n_group, k_total) + 1):
@@ -514,17 +456,28 @@ def _label_search(rng, t, e, rel, *, size, eligible, forced, target_p, progress,
     return labels[rng.choice(np.flatnonzero(keep))]
 
 
+def _high_blast_count() -> int:
+    """Patients with >= 50% blasts: the one count of the cohort whose percentage prints as the
+    paper's 36.8% (GRIM)."""
+    (k,) = grim(targets()["pct_high_blasts"], int(_number("n_patients")))
+    return k
+
+
 def _draw_baseline(rng, cr, mrd, prior_hsct):
     """Sex, age, time from diagnosis, extramedullary disease and prior CAR-T for 19 patients."""
     n = len(ROLES)
     for _ in range(10_000):
         sex_male = np.zeros(n, bool)
-        sex_male[rng.choice(n, 10, replace=False)] = True
-        ages = np.concatenate(
-            [[9, 16], rng.integers(19, 50, 7), [49], rng.integers(49, 66, 8), [66]]
-        )
+        sex_male[rng.choice(n, int(_number("n_male")), replace=False)] = True
+        amin, amed, amax = (int(_number(f"age_{k}")) for k in ("min", "median", "max"))
+        ages = np.concatenate(  # a second patient <= 18 years old: an assumption
+            [[amin, 16], rng.integers(19, amed + 1, 7), [amed], rng.integers(amed, amax, 8),
+             [amax]]
+        )  # fmt: skip
         ages = rng.permutation(ages)
-        months = np.concatenate([[2], rng.integers(3, 12, 8), [12], rng.integers(12, 84, 8), [84]])
+        mmin, mmed, mmax = (int(_number(f"dx_months_{k}")) for k in ("min", "median", "max"))
+        months = np.concatenate([[mmin], rng.integers(mmin + 1, mmed, 8), [mmed],
+                                 rng.integers(mmed, mmax, 8), [mmax]])  # fmt: skip
         # a previous transplant takes time: those patients were diagnosed >= 9 months earlier
         order = rng.permutation(n)
         months = months[order]
@@ -674,14 +627,14 @@ def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
     overt = np.array([r.overt for r in ROLES])
     for attempt, (t, e, hsct, days, rel) in enumerate(_search_times(rng, progress), 1):
         ph = _label_search(
-            rng, t, e, rel, size=9, eligible=np.ones(len(ROLES), bool), forced=("D7", "M3"),
-            target_p=0.616, progress=progress, name="Ph+",
+            rng, t, e, rel, size=int(_number("n_ph_positive")), eligible=np.ones(len(ROLES), bool),
+            forced=("D7", "M3"), target_p=_number("os_ph_p"), progress=progress, name="Ph+",
         )  # fmt: skip
         if ph is None:
             continue
         high = _label_search(
-            rng, t, e, rel, size=7, eligible=overt, forced=(), target_p=0.174,
-            progress=progress, name=">=50% blasts",
+            rng, t, e, rel, size=_high_blast_count(), eligible=overt, forced=(),
+            target_p=_number("os_blasts_p"), progress=progress, name=">=50% blasts",
         )  # fmt: skip
         if high is None:
             continue
@@ -699,7 +652,7 @@ def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
 
 def write_tables(cohort: pd.DataFrame, ae: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Write the tables as CSV with a fixed, locale-free format (byte-for-byte stable)."""
-    from .data import to_csv_text
+    from ..data.io import to_csv_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -712,7 +665,7 @@ def write_tables(cohort: pd.DataFrame, ae: pd.DataFrame, out_dir: Path) -> list[
 
 def differing_files(out_dir: Path, cohort: pd.DataFrame, ae: pd.DataFrame) -> list[str]:
     """Names of the files in ``out_dir`` that differ from the given tables (or are missing)."""
-    from .data import to_csv_text
+    from ..data.io import to_csv_text
 
     differ = []
     for name, df in (("cohort.csv", cohort), ("adverse_events.csv", ae)):

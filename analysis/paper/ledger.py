@@ -16,10 +16,13 @@ from functools import lru_cache
 import pandas as pd
 import yaml
 
-from . import config, derive, metrics
-from .stats import round_half_up
+from .. import config
+from ..data import derive
+from ..format import round_half_up
+from . import metrics
 
-__all__ = ["load_ledger", "compare", "format_value", "is_reproduced", "KINDS"]
+__all__ = ["load_ledger", "load_discrepancies", "discrepancy", "compare", "chapter_report",
+           "format_value", "is_reproduced", "KINDS"]
 
 KINDS = ("value", "not_reached", "not_significant", "significant")
 _FIELDS = ("id", "chapter", "measure", "printed", "kind", "where", "compute")
@@ -28,8 +31,21 @@ _FIELDS = ("id", "chapter", "measure", "printed", "kind", "where", "compute")
 @lru_cache(maxsize=1)
 def _read(path: str) -> tuple:
     with open(path, encoding="utf-8") as fh:
-        entries = yaml.safe_load(fh)
-    return tuple(entries)
+        return tuple(yaml.safe_load(fh) or ())
+
+
+def load_discrepancies(path=None) -> pd.DataFrame:
+    """The paper's recorded inconsistencies (``discrepancies.yml``): ``id``, ``where``,
+    ``statement``, ``finding``, ``resolution``."""
+    return pd.DataFrame(list(_read(str(path or config.DISCREPANCIES_PATH))))
+
+
+def discrepancy(key: str) -> dict:
+    """One recorded discrepancy by id (``KeyError`` if there is none)."""
+    for entry in _read(str(config.DISCREPANCIES_PATH)):
+        if entry["id"] == key:
+            return dict(entry)
+    raise KeyError(f"no discrepancy {key!r} in {config.DISCREPANCIES_PATH.name}")
 
 
 def load_ledger(path=None) -> pd.DataFrame:

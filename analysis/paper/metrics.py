@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import derive, stats, survival
+from ..data import derive
+from ..stats import proportions as stats
+from ..stats import survival
 
 __all__ = ["METRICS", "compute"]
 
@@ -111,7 +113,7 @@ def km_at(cohort, ae, endpoint: str, months: float = 12.0, what: str = "survival
 def median_survival(cohort, ae, endpoint: str, among: str | list[str] | None = None) -> float:
     """Kaplan-Meier median (months); ``nan`` if not reached."""
     data, _ = _endpoint(cohort, endpoint, among)
-    return survival.median_survival(survival.kaplan_meier(data["time"], data["event"]))
+    return survival.median_ci(data["time"], data["event"])[0]
 
 
 @metric

@@ -31,17 +31,18 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 from scipy import stats as sps
 
-from . import config, ledger, outcomes, stats
-from .stats import round_half_up
+from .. import config
+from ..format import round_half_up
+from ..stats import proportions as stats
+from ..stats.consistency import KMFeasibility, decimals_of, grim, km_feasibility, prints_as
+from . import ledger
+from .ledger import load_discrepancies
 
 __all__ = [
     "CLAIMS_PATH",
@@ -63,7 +64,7 @@ __all__ = [
     "status_counts",
 ]
 
-CLAIMS_PATH = Path(__file__).resolve().parent / "audit_claims.yml"
+CLAIMS_PATH = config.CLAIMS_PATH
 DISCREPANCIES_PATH = config.DISCREPANCIES_PATH
 
 #: The outcome of a check.
@@ -147,47 +148,7 @@ def load_claims(path: str | Path | None = None) -> dict:
     return {"claims": claims, "recorded": recorded}
 
 
-def load_discrepancies(path: str | Path | None = None) -> pd.DataFrame:
-    """``analysis/discrepancies.yml`` as a DataFrame (``id``, ``where``, ``statement``,
-    ``finding``, ``resolution``); see :func:`analysis.outcomes.load_discrepancies`."""
-    return outcomes.load_discrepancies(path)
-
-
 # ------------------------------------------------------------------------ checks
-
-
-def _decimals(printed: str) -> int:
-    return len(printed.split(".")[1]) if "." in printed else 0
-
-
-def _matches(value: float, printed: str) -> bool:
-    return round_half_up(value, _decimals(printed)) == Decimal(printed)
-
-
-def grim(printed: str, n: int) -> list[int]:
-    """Counts ``k`` of ``n`` whose percentage prints as ``printed`` (the GRIM test).
-
-    Parameters
-    ----------
-    printed : str
-        The percentage as printed (its decimals set the rounding).
-    n : int
-        Denominator.
-
-    Returns
-    -------
-    list of int
-        Every ``k`` in ``0..n`` with ``100 k / n`` rounding (half up) to ``printed``;
-        empty if the percentage is impossible with ``n``.
-
-    Examples
-    --------
-    >>> grim("62.5", 16)
-    [10]
-    >>> grim("36.8", 15)
-    []
-    """
-    return [k for k in range(int(n) + 1) if _matches(100 * k / n, printed)]
 
 
 def ci_by_method(k: int, n: int, method: str, alpha: float = 0.05) -> tuple[float, float]:
@@ -249,7 +210,7 @@ def ci_methods(claims: list[dict] | None = None) -> pd.DataFrame:
                     "method_label": _METHOD_LABELS[m],
                     "lower": lo,
                     "upper": hi,
-                    "matches": _matches(lo, c["lower"]) and _matches(hi, c["upper"]),
+                    "matches": prints_as(lo, c["lower"]) and prints_as(hi, c["upper"]),
                 }
             )
     return pd.DataFrame(rows)
@@ -266,118 +227,6 @@ def identify_ci_method(table: pd.DataFrame | None = None) -> list[str]:
     table = ci_methods() if table is None else table
     ok = table.groupby("method", sort=False)["matches"].all()
     return [m for m in CI_METHODS if ok.get(m, False)]
-
-
-@dataclass(frozen=True)
-class KMFeasibility:
-    """Which orders of events (D) and censorings (C) reproduce a printed Kaplan-Meier estimate.
-
-    Attributes
-    ----------
-    orders : tuple of str
-        Orders of the observations up to the time of the estimate (``"DDCD..."``)
-        whose estimate and Greenwood SE print as the paper's, and after which the
-        remaining events can fall without the median being reached.
-    orders_any_median : int
-        Number of orders that reproduce the estimate and SE whatever the median.
-    orders_half_width : int
-        Number of orders reproducing the estimate if the printed ``±`` were the
-        half-width of a 95% interval (1.96 SE) instead of the SE.
-    """
-
-    orders: tuple[str, ...]
-    orders_any_median: int
-    orders_half_width: int
-
-    @property
-    def feasible(self) -> bool:
-        """At least one order reproduces the estimate, the SE and a median not reached."""
-        return len(self.orders) > 0
-
-
-def _prints_as(values: np.ndarray, printed: str) -> np.ndarray:
-    """Vectorised :func:`_matches`: which ``values`` round half up to ``printed``."""
-    scale = 10.0 ** _decimals(printed)
-    with np.errstate(invalid="ignore"):
-        rounded = np.floor(np.round(values * scale, 9) + 0.5)
-    return np.isfinite(values) & (rounded == round(float(printed) * scale))
-
-
-def _km_orders(n, events, estimate, se, z):
-    """Orders (D/C strings up to the last event) reproducing ``estimate`` and ``z * SE``.
-
-    Returns a list of ``(order, median_can_stay_unreached)``.
-    """
-    found = []
-    # breadth-first over prefixes: code (1 = event), survival, Greenwood sum, events so far
-    codes = np.zeros(1, dtype=np.int64)
-    s = np.ones(1)
-    g = np.zeros(1)
-    d = np.zeros(1, dtype=int)
-    for j in range(n + 1):
-        if j > 0:
-            at_risk = n - (j - 1)
-            term = 1.0 / (at_risk * (at_risk - 1)) if at_risk > 1 else np.inf
-            codes = np.concatenate([codes * 2 + 1, codes * 2])
-            s = np.concatenate([s * (at_risk - 1) / at_risk, s])
-            g = np.concatenate([g + term, g])
-            d = np.concatenate([d + 1, d])
-            keep = d <= events
-            codes, s, g, d = codes[keep], s[keep], g[keep], d[keep]
-        # count each order once, up to its last event: later censorings change nothing
-        last_is_event = (codes & 1) == 1 if j else np.ones(len(codes), bool)
-        with np.errstate(invalid="ignore"):
-            se_here = np.where(s > 0, z * s * np.sqrt(g), 0.0)
-        hit = last_is_event & _prints_as(100 * s, estimate) & _prints_as(100 * se_here, se)
-        for code, sj, dj in zip(codes[hit], s[hit], d[hit]):
-            order = format(int(code), f"0{j}b").replace("1", "D").replace("0", "C") if j else ""
-            # the other events as early as possible with the most at risk: the best case for
-            # the curve staying above one half (censorings after the order only delay them)
-            remaining, left = events - int(dj), n - j
-            best = sj * (left - remaining) / left if left > 0 else sj
-            found.append((order, remaining <= left and best > 0.5))
-    return found
-
-
-def km_feasibility(n: int, events: int, estimate: str, se: str) -> KMFeasibility:
-    """Can a Kaplan-Meier estimate of ``n`` patients with ``events`` events print as the paper's?
-
-    Parameters
-    ----------
-    n : int
-        Patients.
-    events : int
-        Events in all (some may come after the time of the estimate).
-    estimate, se : str
-        The printed estimate and its printed ``±`` (percent).
-
-    Returns
-    -------
-    KMFeasibility
-
-    Notes
-    -----
-    The estimate and its Greenwood SE depend only on the order of events and
-    censorings before the time of the estimate.  Every order with at most
-    ``events`` events is enumerated (:math:`2^n` prefixes at most).  Tied times
-    give the same estimate and the same Greenwood SE as the same events one
-    after the other, so orders cover ties.  For the median to remain not
-    reached, the remaining events must be able to fall after the time of the
-    estimate with the curve staying above one half: the most favourable case is
-    all of them first, with the largest number at risk.
-
-    Examples
-    --------
-    >>> km_feasibility(19, 7, "64.2", "12.1").orders
-    ('DDDCCDDCCCD', 'DDCDDCDCCCD', 'CDDDDDCCCCD')
-    """
-    orders = _km_orders(n, events, estimate, se, 1.0)
-    half = _km_orders(n, events, estimate, se, float(sps.norm.ppf(0.975)))
-    return KMFeasibility(
-        orders=tuple(o for o, ok in orders if ok),
-        orders_any_median=len(orders),
-        orders_half_width=len(half),
-    )
 
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -460,9 +309,9 @@ def _check(c: dict, ledger_rows: pd.DataFrame | None) -> dict:
     note = c.get("note", "")
     if t == "percent":
         value = 100 * c["k"] / c["n"]
-        ok = _matches(value, c["printed"])
+        ok = prints_as(value, c["printed"])
         return _row(c, _CATEGORY[t], f"100 × {c['k']}/{c['n']}", f"{c['printed']}%",
-                    f"{round_half_up(value, _decimals(c['printed']))}%",
+                    f"{round_half_up(value, decimals_of(c['printed']))}%",
                     "consistent" if ok else "discrepancy", note)  # fmt: skip
     if t == "grim":
         ks = grim(c["printed"], c["n"])
@@ -495,7 +344,7 @@ def _check(c: dict, ledger_rows: pd.DataFrame | None) -> dict:
         elif c["printed"] == "significant":
             ok = p < 0.05
         else:
-            ok = _matches(p, c["printed"])
+            ok = prints_as(p, c["printed"])
         recomputed = (f"Fisher two-sided P = {p:.3f} (chi-square {chi:.3f}, "
                       f"with Yates' correction {yates:.3f})")  # fmt: skip
         (a, b), (cc, d) = tab

@@ -1,14 +1,14 @@
 """The data contract of the cohort and adverse-event tables (pandera).
 
 Anyone can build the book on their own cohort (``make book DATA=... AES=...``).  Before any
-chapter runs, :func:`validate_tables` (or ``python -m analysis.schema``) reads both tables and
-checks them against this contract; every problem is reported at once, each naming the file,
-the row (and ``patient_id``), the column, the value found and what was expected.
+chapter runs, :func:`validate_tables` (or ``python -m analysis.data.contract``) reads both
+tables and checks them against this contract; every problem is reported at once, each naming
+the file, the row (and ``patient_id``), the column, the value found and what was expected.
 
 The columns, their types, units and allowed values are those of the data dictionary,
 :data:`analysis.data.COHORT_COLUMNS` and :data:`analysis.data.AE_COLUMNS`; this module
 turns that dictionary into two pandera schemas per table and adds the rules that tie
-columns together (:data:`RULES`, shown by ``python -m analysis.schema --rules``).
+columns together (:data:`RULES`, shown by ``python -m analysis.data.contract --rules``).
 
 Decisions (what is accepted and why)
 ------------------------------------
@@ -78,8 +78,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from . import config
-from .data import AE_COLUMNS, COHORT_COLUMNS, DAYS_PER_MONTH
+from .. import config
+from ..config import DAYS_PER_MONTH
+from .dictionary import AE_COLUMNS, COHORT_COLUMNS
 
 __all__ = [
     "ContractError",
@@ -1266,9 +1267,9 @@ def validate_tables(cohort_path, ae_path=None, *, max_per_rule: int = MAX_PER_RU
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.schema [--cohort PATH] [--aes PATH]``: exit 1 listing problems."""
+    """``python -m analysis.data.contract [--cohort PATH] [--aes PATH]``: exit 1 on problems."""
     parser = argparse.ArgumentParser(
-        prog="python -m analysis.schema",
+        prog="python -m analysis.data.contract",
         description="Check the cohort and adverse-event tables against the data contract.",
     )
     parser.add_argument("--cohort", type=Path, help="cohort table (default: BOOK_COHORT or "
@@ -1281,7 +1282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dictionary", action="store_true", help="print the data dictionary")
     args = parser.parse_args(argv)
     if args.rules or args.dictionary:
-        from .data import data_dictionary
+        from .dictionary import data_dictionary
 
         with pd.option_context("display.width", 200, "display.max_colwidth", 90):
             if args.dictionary:
@@ -1305,7 +1306,7 @@ def main(argv: list[str] | None = None) -> int:
             if orphan and args.aes is None and not os.environ.get("BOOK_AES"):
                 print("Hint: the adverse events are the default (reconstructed) table; give "
                       "your own with AES=... (make) or --aes.")  # fmt: skip
-            print("The data dictionary: python -m analysis.schema --dictionary --rules")
+            print("The data dictionary: python -m analysis.data.contract --dictionary --rules")
             code = 1
         else:
             code = 0
