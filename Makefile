@@ -91,10 +91,12 @@ check-data: $(SETUP_STAMP)
 
 html: check-data
 	$(PY) scripts/book_inputs.py --builder html
+	$(PY) scripts/execute_chapters.py
 	$(JB) build . $(JB_FLAGS) --builder html
 
 pdf: check-data
 	$(PY) scripts/book_inputs.py --builder latex
+	$(PY) scripts/execute_chapters.py
 	# latexmk -silent: LaTeX's first-pass "undefined reference" chatter stays in _build/latex/book.log
 	# (tests/test_latex_layout.py reads it); errors still stop the build.
 	LATEXMKOPTS=-silent $(JB) build . $(JB_FLAGS) --builder pdflatex

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import config
+from . import format as fmt
 
 __all__ = [
     "Table",
@@ -111,12 +112,12 @@ class Table:
         is unnamed and holds integers (a ``RangeIndex`` 0, 1, 2, ... or the row numbers
         left by filtering one), which carry no information for a reader.
     precision : int, default 2
-        Number of decimals for floating-point cells when ``float_format`` is not given.
+        Decimals of floating-point cells (rounded half up by :func:`analysis.format.number`)
+        when ``float_format`` is not given.
         A floating-point column whose values are all whole numbers (typically counts
         with missing values) is shown without decimals.
-    float_format : str or callable, optional
-        Format of floating-point cells: a format string such as ``"{:.1f}"`` or a
-        function of the value returning a string.
+    float_format : callable, optional
+        Function of a floating-point cell returning its text.
     na_rep : str, default ""
         Text for missing cells (``None``, ``NaN``, ``NA``, ``NaT``).
     widths : "auto", list of int or None, default "auto"
@@ -185,7 +186,7 @@ class Table:
         *,
         index: bool | str = "auto",
         precision: int = 2,
-        float_format: str | Callable[[float], str] | None = None,
+        float_format: Callable[[float], str] | None = None,
         na_rep: str = "",
         widths: str | list[int] | None = "auto",
     ) -> None:
@@ -271,11 +272,9 @@ class Table:
         if whole and self.float_format is None:
             return str(int(value))
         if isinstance(value, numbers.Real):
-            if self.float_format is None:
-                return f"{value:.{self.precision}f}"
             if callable(self.float_format):
                 return self.float_format(value)
-            return self.float_format.format(value)
+            return fmt.number(value, self.precision)  # the book's one rounding rule
         return str(value)
 
     def to_html(self) -> str:

@@ -1,27 +1,27 @@
-"""Verify the book by re-execution: ``make verify`` / ``python -m analysis.verify``.
+"""Layer 6: verify the book by re-execution (``make verify`` / ``python -m analysis.verify``).
 
 1. Checks the data contract of the chosen cohort.
-2. Re-executes every chapter of ``_toc.yml`` from a clean state (a fresh kernel per
-   chapter, no execution cache), two at a time; any failing cell is reported.
-3. Recomputes every entry of the ledger of published numbers and prints a table (id,
-   measure, printed, recomputed, reproduced), written also to
-   ``_build/verify/ledger_report.csv``; the book's "Reproducibility report" chapter
-   shows the same table.
-4. Computes the numbers behind every Kaplan-Meier figure (KM tables, at-risk counts,
-   P values) and compares them with the previous run (``_build/verify/figures/``):
-   with the same inputs (data files and package code) they must be identical; the
-   figures that changed are named.
+2. Re-executes every chapter of ``_toc.yml`` from a clean state (a fresh kernel per chapter,
+   no execution cache), two at a time; any failing cell is reported.  Every figure and
+   numbered table saves the data it shows (``BOOK_SOURCE_DATA``, see
+   :func:`analysis.display.save_source_data`).
+3. Recomputes every entry of the ledger of published numbers and prints a table, written
+   also to ``_build/verify/ledger_report.csv``.
+4. Compares the data of every figure and table with the previous run
+   (``_build/verify/source_data/``): with the same inputs (data files, package code,
+   chapters) they must be identical; each one that changed is named.
 
-The exit status is non-zero if a chapter fails, a figure's numbers changed while the
-inputs did not, or (unless ``--allow-differences``, for another centre's cohort) a
-published number is not reproduced.
+The exit status is non-zero if a chapter fails, a figure's or table's data changed while the
+inputs did not, or (unless ``--allow-differences``, for another centre's cohort) a published
+number is not reproduced.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
+import os
+import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -36,8 +36,8 @@ __all__ = [
     "toc_documents",
     "chapters",
     "execute_chapter",
-    "figure_tables",
-    "compare_figures",
+    "inputs_fingerprint",
+    "compare_source_data",
     "main",
 ]
 
@@ -67,7 +67,10 @@ def chapters() -> list[Path]:
 
 
 def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, str]:
-    """Execute one chapter in a fresh kernel; return ``(name, seconds, error or "")``."""
+    """Execute one chapter in a fresh kernel; return ``(name, seconds, error or "")``.
+
+    The kernel inherits the environment: the cohort variables and ``BOOK_SOURCE_DATA``.
+    """
     import jupytext
     from jupyter_client import KernelManager
     from nbclient import NotebookClient
@@ -98,47 +101,64 @@ def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, s
     return path.stem, time.perf_counter() - start, error
 
 
-def figure_tables(cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The numbers behind the paper's Figures 1-3 (one tidy table per figure)."""
-    from .plots import figure_data, paper_panels
-
-    return {f"figure_{k}": figure_data(paper_panels(cohort, k)) for k in (1, 2, 3)}
-
-
-def _table_text(df: pd.DataFrame) -> str:
-    return df.to_csv(index=False, float_format="%.12g", lineterminator="\n")
+def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return sorted(p for pat in patterns for p in root.rglob(pat) if "__pycache__" not in p.parts)
 
 
 def inputs_fingerprint() -> str:
-    """SHA-256 of what the figures are computed from: the two data files and the package code."""
+    """SHA-256 of what the figures are computed from: data files, package code, chapters."""
     digest = hashlib.sha256()
-    for path in (config.cohort_path(), config.adverse_events_path()):
-        digest.update(str(path).encode() + b"\0" + Path(path).read_bytes() + b"\0")
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")) + sorted(package.glob("*.yml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    data = [config.cohort_path(), config.adverse_events_path(), config.column_map_path()]
+    adam = config.adam_dir()
+    data += _files(adam, ("*",)) if adam else []
+    for path in (
+        [Path(str(p).partition("#")[0]) for p in data if p]
+        + _files(config.PACKAGE, ("*.py", "*.yml"))
+        + _files(config.ROOT / "book", ("*.md",))
+    ):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def compare_figures(tables: dict[str, pd.DataFrame], previous_dir: Path) -> dict[str, str]:
-    """Status of each figure against the previous run: ``same``, ``changed`` or ``new``."""
+def compare_source_data(new: Path, old: Path) -> dict[str, str]:
+    """Status of each figure's and table's data against the previous run, by label:
+    ``same``, ``changed``, ``new`` (no previous file) or ``gone`` (no longer produced)."""
+    names = {p.stem for p in new.glob("*.csv")} | {p.stem for p in old.glob("*.csv")}
     status = {}
-    for name, df in tables.items():
-        old = previous_dir / f"{name}.csv"
-        if not old.exists():
+    for name in sorted(names):
+        a, b = new / f"{name}.csv", old / f"{name}.csv"
+        if not a.exists():
+            status[name] = "gone"
+        elif not b.exists():
             status[name] = "new"
         else:
-            status[name] = (
-                "same" if old.read_text(encoding="utf-8") == _table_text(df) else "changed"
-            )
+            status[name] = "same" if a.read_bytes() == b.read_bytes() else "changed"
     return status
 
 
-def _save_figures(tables, fingerprint, out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        (out_dir / f"{name}.csv").write_text(_table_text(df), encoding="utf-8")
-    (out_dir / "inputs.json").write_text(json.dumps({"inputs_sha256": fingerprint}) + "\n")
+def record_source_data(fresh: Path, verify_dir: Path, fingerprint: str) -> list[str]:
+    """Compare a run's source data with the previous run's, print it, keep it as the new
+    reference; return the failures (data that changed although the inputs did not)."""
+    out, record = verify_dir / "source_data", verify_dir / "inputs.sha256"
+    same_inputs = record.exists() and record.read_text().strip() == fingerprint
+    out.mkdir(parents=True, exist_ok=True)
+    fresh.mkdir(parents=True, exist_ok=True)
+    status = compare_source_data(fresh, out)
+    print(f"\nData behind the {len(status)} figures and tables, against the previous run:")
+    failures = []
+    for name, state in status.items():
+        note = {"same": "identical", "new": "no previous run: recorded",
+                "gone": "no longer produced", "changed": "CHANGED"}[state]  # fmt: skip
+        if state != "same" and not same_inputs:
+            note += " (the data, the analysis code or the chapters changed)"
+        print(f"  {name:<34} {note}")
+        if state != "same" and same_inputs:
+            failures.append(f"{name} {state} although the inputs did not change")
+    shutil.rmtree(out)
+    fresh.rename(out)
+    record.write_text(fingerprint + "\n")
+    return failures
 
 
 def _print_table(report: pd.DataFrame) -> None:
@@ -156,15 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="chapters executed at once")
-    parser.add_argument("--skip-execution", action="store_true", help="only ledger and figures")
+    parser.add_argument("--skip-execution", action="store_true", help="contract and ledger only")
     parser.add_argument(
         "--allow-differences", action="store_true",
         help="exit 0 when a published number is not reproduced (another cohort)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    from .ledger import compare
-    from .schema import ContractError, validate_tables
+    from .data.contract import ContractError, validate_tables
+    from .paper.ledger import compare
 
     print(f"cohort: {config.cohort_path()}\nadverse events: {config.adverse_events_path()}")
     try:
@@ -174,8 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failures = []
 
+    fresh = VERIFY_DIR / "source_data.new"
     if not args.skip_execution:
         paths = chapters()
+        shutil.rmtree(fresh, ignore_errors=True)
+        os.environ["BOOK_SOURCE_DATA"] = str(fresh)  # the kernels inherit it
         print(f"\nRe-executing {len(paths)} chapters from a clean state ({args.jobs} at a time)")
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             for name, seconds, error in pool.map(execute_chapter, paths):
@@ -195,24 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     if n_ok < len(report) and not args.allow_differences:
         failures.append(f"{len(report) - n_ok} published numbers not reproduced")
 
-    tables = figure_tables(cohort)
-    fingerprint = inputs_fingerprint()
-    fig_dir = VERIFY_DIR / "figures"
-    previous = (
-        json.loads((fig_dir / "inputs.json").read_text())
-        if (fig_dir / "inputs.json").exists()
-        else {}
-    )
-    same_inputs = previous.get("inputs_sha256") == fingerprint
-    status = compare_figures(tables, fig_dir)
-    print("\nNumbers behind the figures, against the previous run:")
-    for name, s in status.items():
-        changed = "CHANGED" + ("" if same_inputs else " (the data or the analysis code changed)")
-        note = {"same": "identical", "new": "no previous run: recorded", "changed": changed}[s]
-        print(f"  {name:<10} {note}")
-        if s == "changed" and same_inputs:
-            failures.append(f"{name} changed although the inputs did not")
-    _save_figures(tables, fingerprint, fig_dir)
+    if not args.skip_execution:
+        failures += record_source_data(fresh, VERIFY_DIR, inputs_fingerprint())
 
     print(f"\nverify took {time.perf_counter() - start:.1f} s")
     if failures:

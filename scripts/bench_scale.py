@@ -60,7 +60,10 @@ from lifelines import KaplanMeierFitter  # noqa: E402
 from lifelines.statistics import logrank_test  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
-from analysis import derive, schema, stats, survival  # noqa: E402
+from analysis.data import contract as schema  # noqa: E402
+from analysis.data import derive  # noqa: E402
+from analysis.stats import proportions as stats  # noqa: E402
+from analysis.stats import survival  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 AT = np.arange(0, 37, 6.0)  # at-risk counts every 6 months
@@ -124,7 +127,7 @@ def pkg_km(paths, state):
         km = survival.kaplan_meier(d["time"], d["event"])
         out[name] = {
             "s12": survival.survival_at(km, 12.0),
-            "median": survival.median_survival(km),
+            "median": km.attrs["median"][0],
             "at_risk": survival.at_risk_counts(d["time"], AT).tolist(),
             "ci_lower": km["ci_lower"].to_numpy(),
         }

@@ -1,9 +1,8 @@
 """The analysis does not assume 19 patients: empty subgroups, groups without events, large n.
 
-Cohorts come from scripts/make_synthetic_cohort.py (seeded).  Survival estimates are checked
-against lifelines on data with many ties; the log-rank test is O(n log n) (no subject x time
-matrix), checked against a direct implementation of the textbook formula and on 200 000
-subjects with distinct times, where a matrix would not fit in memory.
+Cohorts come from scripts/make_synthetic_cohort.py (seeded).  The statistics are lifelines',
+scipy's and statsmodels'; what is tested here is that the package's wrappers, flags, metrics
+and ledger give ``nan`` (not an error) where a quantity is undefined, and scale.
 """
 
 from __future__ import annotations
@@ -16,9 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
-from lifelines.statistics import logrank_test
 
-from analysis import derive, ledger, metrics, schema, stats, survival
+from analysis.data import contract as schema
+from analysis.data import derive
+from analysis.paper import ledger, metrics
+from analysis.stats import consistency, survival
+from analysis.stats import proportions as stats
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location(
@@ -43,57 +45,12 @@ def _ties(seed, n):
     return t, e, g
 
 
-def _logrank_reference(t, e, g):
-    """The textbook Mantel-Haenszel log-rank, one event time at a time."""
-    obs = exp = var = 0.0
-    for tau in np.unique(t[e == 1]):
-        at_risk = t >= tau
-        n, n1 = at_risk.sum(), (at_risk & g).sum()
-        d = ((t == tau) & (e == 1)).sum()
-        d1 = ((t == tau) & (e == 1) & g).sum()
-        obs += d1
-        exp += d * n1 / n
-        if n > 1:
-            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
-    return (obs - exp) ** 2 / var
-
-
-@pytest.mark.parametrize("seed, n", [(0, 30), (1, 500), (2, 5000)])
-def test_logrank_matches_lifelines_with_ties(seed, n):
-    t, e, g = _ties(seed, n)
-    ours = survival.logrank(t, e, g)
-    ref = logrank_test(t[g], t[~g], e[g], e[~g])
-    assert ours.statistic == pytest.approx(ref.test_statistic, rel=1e-10, abs=1e-12)
-    assert ours.p_value == pytest.approx(ref.p_value, rel=1e-10, abs=1e-300)
-    assert ours.statistic == pytest.approx(_logrank_reference(t, e, g), rel=1e-10)
-    assert sum(ours.observed) == e.sum()
-    assert sum(ours.expected) == pytest.approx(e.sum())
-
-
-@pytest.mark.parametrize("seed, n", [(3, 40), (4, 3000)])
-def test_kaplan_meier_matches_lifelines_with_ties(seed, n):
-    t, e, _ = _ties(seed, n)
-    km = survival.kaplan_meier(t, e).set_index("time")
-    kmf = KaplanMeierFitter().fit(t, e)
-    ref = kmf.survival_function_["KM_estimate"]
-    ci = kmf.confidence_interval_
-    table = kmf.event_table
-    for time in km.index[1:]:
-        assert km.at[time, "survival"] == pytest.approx(ref.loc[time], abs=1e-12)
-        assert km.at[time, "n_at_risk"] == table.at[time, "at_risk"]
-        assert km.at[time, "n_event"] == table.at[time, "observed"]
-        if 0 < km.at[time, "survival"] < 1:
-            lo, hi = ci.loc[time]
-            assert km.at[time, "ci_lower"] == pytest.approx(lo, abs=1e-10)
-            assert km.at[time, "ci_upper"] == pytest.approx(hi, abs=1e-10)
-
-
 def test_logrank_pvalues_many_labellings_equal_one_at_a_time():
     t, e, _ = _ties(5, 19)
     rng = np.random.default_rng(5)
     labels = rng.random((200, 19)) < 0.5
     labels[0] = False  # an empty group gives nan
-    many = survival.logrank_pvalues(t, e, labels)
+    many = consistency.logrank_screen(t, e, labels)
     assert np.isnan(many[0])
     for row, p in zip(labels[1:], many[1:]):
         if row.all():
@@ -102,46 +59,32 @@ def test_logrank_pvalues_many_labellings_equal_one_at_a_time():
             assert p == pytest.approx(survival.logrank(t, e, row).p_value, rel=1e-12)
 
 
-def test_logrank_is_not_quadratic():
-    """200 000 subjects with distinct times: an n x T matrix would need 320 GB."""
-    rng = np.random.default_rng(6)
-    n = 200_000
-    t = rng.exponential(10, n)
-    e = (rng.random(n) < 0.7).astype(int)
-    g = rng.random(n) < 0.5
-    ours = survival.logrank(t, e, g)
-    ref = logrank_test(t[g], t[~g], e[g], e[~g])
-    assert ours.statistic == pytest.approx(ref.test_statistic, rel=1e-9)
-    assert survival.logrank_pvalues(t, e, g)[0] == pytest.approx(ours.p_value, rel=1e-12)
-
-
 def test_survival_without_events_or_subjects():
     km = survival.kaplan_meier([3, 5, 8], [0, 0, 0])
     assert (km["survival"] == 1).all() and (km["se"] == 0).all()
-    assert np.isnan(survival.median_survival(km))
+    assert np.isnan(survival.median_ci([3, 5, 8], [0, 0, 0])[0])
     assert survival.survival_at(km, 12) == (1.0, 0.0)
     empty = survival.kaplan_meier([], [])
     assert np.isnan(survival.survival_at(empty, 12)).all()
-    assert np.isnan(survival.median_survival(empty))
-    assert np.isnan(survival.reverse_km_median_followup([], []))
+    assert np.isnan(survival.median_ci([], [])).all()
+    assert np.isnan(survival.reverse_km_median([], []))
+    assert np.isnan(survival.hazard_ratio([], [], []).ratio)
     assert list(survival.at_risk_counts([], [0, 6])) == [0, 0]
     no_events = survival.logrank([1, 2, 3, 4], [0, 0, 0, 0], [True, False, True, False])
     assert np.isnan(no_events.p_value) and np.isnan(no_events.statistic)
-    assert np.isnan(survival.logrank_pvalues([1, 2], [0, 0], [True, False])).all()
+    assert np.isnan(consistency.logrank_screen([1, 2], [0, 0], [True, False])).all()
     one_sided = survival.logrank([1, 2, 3, 4], [1, 1, 0, 0], [True, True, False, False])
-    assert 0 < one_sided.p_value < 1 and one_sided.observed == (0.0, 2.0)
+    assert 0 < one_sided.p_value < 1
 
 
 def test_everybody_dies_at_once():
     km = survival.kaplan_meier([2, 2, 2], [1, 1, 1])
-    assert km["survival"].iloc[-1] == 0 and survival.median_survival(km) == 2
+    assert km["survival"].iloc[-1] == 0 and survival.median_ci([2, 2, 2], [1, 1, 1])[0] == 2
 
 
 def test_survival_shape_errors():
     with pytest.raises(ValueError, match="one value per subject"):
         survival.logrank([1, 2, 3], [1, 0, 1], [True, False])
-    with pytest.raises(ValueError, match="one column per subject"):
-        survival.logrank_pvalues([1, 2, 3], [1, 0, 1], [[True, False]])
 
 
 # --- stats ---------------------------------------------------------------------------------

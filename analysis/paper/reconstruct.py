@@ -184,9 +184,8 @@ def order_skeletons(target_p: float | None = None) -> np.ndarray:
             tail[late] = "D"
             seq = list(pattern) + tail
             e = np.array([s == "D" for s in seq], dtype=int)
-            n = 19 - np.arange(19)
-            if np.cumprod(np.where(e == 1, (n - 1) / n, 1.0)).min() <= 0.5:
-                continue
+            if kaplan_meier(np.arange(1.0, 20.0), e)["survival"].min() <= 0.5:
+                continue  # the median would be reached
             dpos, cpos = np.flatnonzero(e == 1), np.flatnonzero(e == 0)
             labels = []
             for dn in itertools.combinations(dpos, 4):

@@ -124,8 +124,9 @@ def kaplan_meier(time, event, *, entry=None, alpha: float = config.ALPHA) -> pd.
     pandas.DataFrame
         Columns :data:`KM_COLUMNS`: one row per time of lifelines' event table (time 0
         first), the number at risk just before it, events and censorings at it, the
-        estimate, Greenwood's SE and lifelines' log(-log) 95% band.  An empty group gives
-        one row at time 0 with nobody at risk and ``nan`` estimates.
+        estimate, Greenwood's SE and lifelines' log(-log) 95% band.  ``attrs["median"]``
+        holds the median and its CI (:func:`median_ci`) from the same fit.  An empty group
+        gives one row at time 0 with nobody at risk and ``nan`` estimates.
 
     Examples
     --------
@@ -135,7 +136,9 @@ def kaplan_meier(time, event, *, entry=None, alpha: float = config.ALPHA) -> pd.
     """
     kmf = fit_km(time, event, entry=entry, alpha=alpha)
     if kmf is None:
-        return pd.DataFrame([[0.0, 0, 0, 0] + [np.nan] * 4], columns=KM_COLUMNS)
+        table = pd.DataFrame([[0.0, 0, 0, 0] + [np.nan] * 4], columns=KM_COLUMNS)
+        table.attrs["median"] = (np.nan,) * 3
+        return table
     et = kmf.event_table
     band = kmf.confidence_interval_.reindex(et.index)
     table = pd.DataFrame(
@@ -154,6 +157,7 @@ def kaplan_meier(time, event, *, entry=None, alpha: float = config.ALPHA) -> pd.
         start = pd.DataFrame([[0.0, len(kmf.durations), 0, 0, 1.0, 0.0, 1.0, 1.0]],
                              columns=KM_COLUMNS)  # fmt: skip
         table = pd.concat([start, table], ignore_index=True)
+    table.attrs["median"] = _median(kmf)
     return table
 
 
@@ -182,9 +186,10 @@ def median_ci(time, event, *, alpha: float = config.ALPHA) -> tuple[float, float
     >>> median_ci([1, 2, 3, 4, 5], [1, 1, 1, 1, 1])[0]
     3.0
     """
-    kmf = fit_km(time, event, alpha=alpha)
-    if kmf is None:
-        return float("nan"), float("nan"), float("nan")
+    return kaplan_meier(time, event, alpha=alpha).attrs["median"]
+
+
+def _median(kmf: KaplanMeierFitter) -> tuple[float, float, float]:
     med = float(kmf.median_survival_time_)
     lo, hi = median_survival_times(kmf.confidence_interval_).iloc[0].to_numpy(float)
     return tuple(np.nan if np.isinf(x) else float(x) for x in (med, lo, hi))
