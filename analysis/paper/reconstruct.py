@@ -61,7 +61,8 @@ from ..stats.consistency import logrank_screen as logrank_pvalues
 from ..stats.survival import kaplan_meier, survival_at
 from .ledger import load_ledger
 
-__all__ = ["ROLES", "TIMING_RULES", "ASSUMPTIONS", "order_skeletons", "reconstruct", "main"]
+__all__ = ["ROLES", "TIMING_RULES", "ASSUMPTIONS", "assumptions_table", "order_skeletons",
+           "reconstruct", "main"]  # fmt: skip
 
 DEFAULT_SEED = 20211101
 CYCLE_DAYS = config.INFUSION_DAYS  # continuous infusion of one cycle
@@ -135,6 +136,13 @@ TIMING_RULES: tuple[tuple[str, str], ...] = tuple(
 ASSUMPTIONS: tuple[tuple[str, str, str], ...] = tuple(
     (a["topic"], a["choice"], a["reason"]) for a in _CHOICES["assumptions"]
 )
+
+
+def assumptions_table() -> pd.DataFrame:
+    """Every assumption: ``topic``, ``choice``, ``reason`` and ``alternative`` (what would
+    change under another reading)."""
+    return pd.DataFrame(_CHOICES["assumptions"], columns=["topic", "choice", "reason",
+                                                          "alternative"])  # fmt: skip
 
 
 def targets() -> dict[str, str]:
