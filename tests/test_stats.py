@@ -39,7 +39,9 @@ def test_wilson_and_jeffreys_against_their_formulas():
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    assert proportions.proportion_ci(k, n, "wilson") == pytest.approx((centre - half, centre + half))
+    assert proportions.proportion_ci(k, n, "wilson") == pytest.approx(
+        (centre - half, centre + half)
+    )
     jeff = stats.beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
     assert proportions.proportion_ci(k, n, "jeffreys") == pytest.approx(tuple(jeff))
     assert proportions.proportion_ci(15, 15, "wald") == (1.0, 1.0)

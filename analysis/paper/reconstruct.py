@@ -51,7 +51,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 import yaml
 
 from .. import config

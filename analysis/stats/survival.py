@@ -421,8 +421,15 @@ def mantel_byar(start, stop, event, group) -> tuple[LogRankResult, HazardRatio]:
     test = LogRankResult(float(chi2), float(stats.chi2.sf(chi2, 1)))
     if ev[g].sum() == 0 or ev[~g].sum() == 0:
         return test, _NAN_HR
-    long = pd.DataFrame({"id": np.arange(len(g)), "start": np.asarray(start, float),
-                         "stop": np.asarray(stop, float), "event": ev, "group": g.astype(float)})
+    long = pd.DataFrame(
+        {
+            "id": np.arange(len(g)),
+            "start": np.asarray(start, float),
+            "stop": np.asarray(stop, float),
+            "event": ev,
+            "group": g.astype(float),
+        }
+    )
     long = long[long["stop"] > long["start"]]  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
