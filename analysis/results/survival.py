@@ -20,15 +20,15 @@ from . import km
 __all__ = ["PANELS", "column", "response", "endpoint_texts", "sparse_text", "followup",
            "deaths_and_relapses", "events_table", "texts"]  # fmt: skip
 
-_SPLITS = {"b": ("ph_positive", "Ph status"), "c": ("high_blasts", "marrow blasts"),
-           "d": ("mrd_response", "MRD response")}  # fmt: skip
+_SPLITS = {"b": ("ph_positive", " by Ph status"), "c": ("high_blasts", " by marrow blasts"),
+           "d": ("mrd_response", " by MRD response")}  # fmt: skip
 
-#: The paper's Figures 1 (OS, every patient) and 2 (RFS, patients in CR), panels a-d.
-PANELS: dict[str, km.Panel] = {
-    f"{fig}{letter}": km.Panel(end, split, title=f"{km.YLABELS[end]}{f' by {by}' if by else ''}")
+#: The paper's Figures 1 (OS, every patient) and 2 (RFS, patients in CR), panels a-d, by endpoint.
+PANELS: dict[str, dict[str, km.Panel]] = {
+    end: {f"{fig}{letter}": km.Panel(end, split, title=km.YLABELS[end] + by)
+          for letter, (split, by) in {"a": (None, ""), **_SPLITS}.items()}
     for fig, end in (("1", "os"), ("2", "rfs"))
-    for letter, (split, by) in {"a": (None, ""), **_SPLITS}.items()
-}
+}  # fmt: skip
 
 
 def column(cohort: pd.DataFrame, name: str, kind: str = "number"):
@@ -62,7 +62,7 @@ def endpoint_texts(cohort: pd.DataFrame, endpoint: str) -> dict[str, str]:
     for split, _ in _SPLITS.values():
         p_line, hr_line = km.comparison(data, split)["text"].split("\n")
         out |= {f"p_{split}": p_line, f"hr_{split}": hr_line}
-    out["sparse"] = sparse_text(cohort, {k: p for k, p in PANELS.items() if p.endpoint == endpoint})
+    out["sparse"] = sparse_text(cohort, PANELS[endpoint])
     out["relapses"] = int(data["relapse"].sum())
     return {k: str(v) for k, v in out.items()}
 

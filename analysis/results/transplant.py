@@ -100,7 +100,7 @@ def pathways(cohort: pd.DataFrame) -> pd.DataFrame:
     ``patients``, ``mrd_responders``, ``mrd_nonresponders``, ``mrd_negative_after``,
     ``days_median``, ``days_min``, ``days_max``, ``therapies`` (``"; "``-joined), ``deaths``.
     """
-    t = transplants(cohort)
+    t = transplants(cohort).replace({"pathway": {"": "not recorded"}})
     order = list(PATHWAY_LABELS) + sorted(set(t["pathway"]) - set(PATHWAY_LABELS))
     rows = []
     for name, sub in [(p, t[t["pathway"] == p]) for p in order] + [("total", t)]:
@@ -137,7 +137,7 @@ def pathway_table(cohort: pd.DataFrame) -> pd.DataFrame:
 def _range(values, unit: str, decimals) -> str:
     med, lo, hi = proportions.median_range(values)
     if fmt.is_missing(med):
-        return "not applicable (no patients)"
+        return "not recorded" if len(values) else "not applicable (no patients)"
     return f"{fmt.number(med, decimals)} {unit} (range {fmt.ci(lo, hi, decimals)})"
 
 
