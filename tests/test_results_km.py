@@ -224,7 +224,11 @@ def test_panel_table(cohort):
     assert t.iloc[1]["Log-rank P"] == "0.023"  # Figure 1d (Results, Survival outcomes)
     assert t.iloc[1]["HR (95% CI)"].startswith("0.")
     assert t.iloc[2]["Log-rank P"] == ""
-    assert "95% CI" not in " ".join(t["Median (95% CI)"])
+    assert t["Median, months (95% CI)"].tolist() == [
+        "NR (4.1–NR)",
+        "16.2 (1.7–16.2)",
+        "NR (4.1–NR)",
+    ]
 
 
 def test_empty_cohort_gives_words_not_errors(cohort):

@@ -216,7 +216,7 @@ def panel_table(cohort: pd.DataFrame, panels: dict, months: float = config.HORIZ
 
     ``panels`` maps a panel's name (e.g. the paper's "1d") to its :class:`Panel`.  Columns:
     panel, curve, n, events, the estimate at ``months`` ± Greenwood SE, the median with its
-    95% CI, and for a split the log-rank P and the Cox HR (95% CI) on its first row.
+    95% CI (NR: not reached), and for a split the log-rank P and the Cox HR (95% CI).
     """
     rows = []
     for key, panel in panels.items():
@@ -228,7 +228,8 @@ def panel_table(cohort: pd.DataFrame, panels: dict, months: float = config.HORIZ
             rows.append({
                 "Panel": "" if i else key, "Curve": row["label"], "n": row["n"],
                 "Events": row["events"], f"{months:g}-month estimate ± SE": text["estimate"],
-                "Median (95% CI)": text["median"].replace("95% CI ", ""),
+                "Median, months (95% CI)": text["median"].replace("95% CI ", "")
+                .replace(" months", "").replace("not reached", "NR"),
                 "Log-rank P": "" if i else test.get("p_text", ""),
                 "HR (95% CI)": "" if i else test.get("hr_text", ""),
             })  # fmt: skip
