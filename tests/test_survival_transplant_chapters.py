@@ -59,34 +59,44 @@ def prose_values(doc: str, nb) -> dict[str, str]:
 
 def test_survival_chapter_reproduces_the_paper():
     nb = executed("book/survival")
-    assert figures(nb) == 2  # Figures 1 and 2
+    assert figures(nb) == 8  # the paper's Figures 1a-d and 2a-d, one panel each
     v = prose_values("book/survival", nb)
     # Abstract, Results: 1-year OS 64.2% ± 12.1%, RFS 73.3% ± 11.4%; MRD response P = 0.023
-    assert v["survival_os_survival_text"] == "'64.2% ± 12.1%'"
-    assert v["survival_rfs_survival_text"] == "'73.3% ± 11.4%'"
+    assert v["survival_os_estimate"] == "'64.2% ± 12.1%'"
+    assert v["survival_rfs_estimate"] == "'73.3% ± 11.4%'"
     assert v["survival_os_p_mrd_response"] == "'log-rank P = 0.023'"
     # Results, Survival outcomes: P = 0.616 (Ph), 0.174 (blasts); medians not reached;
-    # follow-up 11.0 months (range 1.7-28.5)
+    # follow-up 11.0 months (range 1.7-28.5); 7 deaths, 12 alive, 3 relapses
     assert v["survival_os_p_ph_positive"] == "'log-rank P = 0.616'"
     assert v["survival_os_p_high_blasts"] == "'log-rank P = 0.174'"
-    assert v["survival_os_median_text"] == v["survival_rfs_median_text"] == "'not reached'"
-    followup = [float(v[f"survival_followup_{k}"]) for k in ("median", "min", "max")]
-    assert followup == [11.0, 1.7, 28.5]
+    assert v["survival_os_median"].startswith("'not reached")
+    assert v["survival_rfs_median"].startswith("'not reached")
+    followup = [v[f"survival_followup_{k}"] for k in ("median", "min", "max")]
+    assert followup == ["'11.0'", "'1.7'", "'28.5'"]
+    assert [v[f"survival_os_{k}"] for k in ("events", "censored")] == ["'7'", "'12'"]
+    assert v["survival_rfs_relapses"] == "'3'"
+    # The MRD non-responders' last death (P05, Results: heart and renal failure) leaves one
+    # patient at risk; the chapter says so.
+    assert "MRD non-responders, 16.2 months, rests on 1 patient at risk" in v["survival_os_sparse"]
     assert v["survival_n_reproduced"] == v["survival_n_statements"]
 
 
 def test_transplant_chapter_reproduces_the_paper():
     nb = executed("book/transplant")
-    assert figures(nb) == 1  # Figure 3
+    assert figures(nb) == 2  # the paper's Figures 3a and 3b
     v = prose_values("book/transplant", nb)
     # Abstract, Results: "Of the 16 patients with CR, 62.5% proceeded to allo-HSCT"
     assert v["transplant_pct_first_remission"] == "'62.5%'"
-    assert v["transplant_cr"] == "16"
+    assert v["transplant_cr"] == "'16'"
     # Results, Treatment response and post-blinatumomab treatments: 11 transplants, 26 days
     # (range 7-78), 9 direct, 1 bridged with imatinib, 1 after relapse and salvage
-    assert v["transplant_hsct"] == "11"
+    assert v["transplant_hsct"] == "'11'"
     assert v["transplant_days_from_end"] == "'26 days (range 7–78)'"
-    assert [v[f"transplant_{k}"] for k in ("direct", "bridging", "salvage")] == ["9", "1", "1"]
+    routes = [v[f"transplant_{k}"] for k in ("direct", "bridging", "salvage")]
+    assert routes == ["'9'", "'1'", "'1'"]
+    # Results, Survival outcomes (Figure 3): no significant difference in OS or RFS
+    for endpoint in ("os", "rfs"):
+        assert float(v[f"transplant_{endpoint}_p"].strip("'").split("= ")[1]) >= 0.05
     assert v["transplant_n_reproduced"] == v["transplant_n_statements"]
 
 
@@ -152,15 +162,18 @@ def test_chapter_says_what_cannot_be_estimated(doc, other_cohort):
     if doc == "book/survival":
         if other_cohort == "no_ph_positive":
             assert v["survival_os_p_ph_positive"] == "'log-rank P not computable'"
+            assert v["survival_os_hr_ph_positive"] == "'HR not computable'"
         if other_cohort == "no_events":
-            assert v["survival_os_median_text"] == "'not reached'"
+            assert v["survival_os_median"] == "'not reached'"
             assert v["survival_os_p_mrd_response"] == "'log-rank P not computable'"
-            assert v["survival_n_listed"] == "0"
+            assert v["survival_n_listed"] == "'0'"
+            assert v["survival_followup_reverse_km"] != "'not reached (every patient died)'"
         if other_cohort == "nobody_in_cr":
-            assert v["survival_rfs_survival_text"] == "'not estimable (no patients)'"
+            assert v["survival_rfs_estimate"] == "'not estimable (no patients)'"
             assert v["survival_rfs_p_mrd_response"] == "'log-rank P not computable'"
     else:
         if other_cohort == "nobody_in_cr":
             assert v["transplant_pct_first_remission"] == "'not defined (no patients)'"
             assert v["transplant_days_from_end"] == "'not applicable (no patients)'"
             assert v["transplant_os_p"] == "'log-rank P not computable'"
+            assert v["transplant_hsct"] == "'0'"

@@ -27,6 +27,7 @@ __all__ = ["km_plot", "risk_rows", "km_figure", "ROW_HEIGHT"]
 
 #: Height of one row of the risk table, inches.
 ROW_HEIGHT = 0.24
+_BOX = {"boxstyle": "square,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85}
 _RISK_ROWS = (("at_risk", "at risk"), ("censored", "censored"), ("events", "events"))
 
 
@@ -56,11 +57,8 @@ def km_plot(fd: pd.DataFrame, ax=None, *, ci: bool = True, legend_title: str | N
         handles.append(line)
         labels.append(f"{curve['label'].iloc[0]} (n = {n})")
     if len(test):
-        row = test.iloc[0]
-        text = f"log-rank P = {fmt.p_value(row['p_value'])}".replace("= <", "<")
-        text += f"\nHR {fmt.ratio_ci(row['hr'], row['hr_lower'], row['hr_upper'])}"
-        ax.text(0.02, 0.04, text, transform=ax.transAxes, ha="left", va="bottom", gid="test",
-                bbox={"boxstyle": "square,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85})
+        ax.text(0.02, 0.04, test["text"].iloc[0], transform=ax.transAxes, ha="left", va="bottom",
+                gid="test", bbox=_BOX)  # fmt: skip
     ticks = np.sort(_part(fd, "risk")["time"].unique())
     ax.set_xticks(ticks, [fmt.number(x, None) for x in ticks])
     ax.set_xlim(0, ticks[-1])
@@ -119,8 +117,7 @@ def km_figure(fd: pd.DataFrame, *, ci: bool = True, name: str | None = None, hei
     -------
     matplotlib.figure.Figure
     """
-    n_rows = 3 * _part(fd, "risk")["role"].nunique()
-    table = ROW_HEIGHT * n_rows + 0.1
+    table = ROW_HEIGHT * 3 * _part(fd, "risk")["role"].nunique() + 0.1
     fig = plt.figure(figsize=(WIDTH, height + table), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[height, table])
     ax = fig.add_subplot(grid[0])

@@ -14,7 +14,8 @@ restricted to a subgroup, and possibly split into two or more curves by a flag o
   patients;
 - :func:`figure_data`: all of it stacked in one table, which is what
   :func:`analysis.figures.km.km_figure` draws, what the book offers as the figure's source
-  data, and what ``make verify`` fingerprints.
+  data, and what ``make verify`` fingerprints;
+- :func:`panel_table`: the numbers of several panels as the table a chapter shows.
 
 In a split, the patients *with* the flag are the "comparison" curve and the others the
 "reference" curve; the hazard ratio is comparison against reference.
@@ -23,6 +24,7 @@ In a split, the patients *with* the flag are the "comparison" curve and the othe
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,21 +35,9 @@ from .. import format as fmt
 from ..data import derive
 from ..stats import survival
 
-__all__ = [
-    "ROLES",
-    "SPLIT_LABELS",
-    "SPARSE_AT_RISK",
-    "Panel",
-    "endpoint_data",
-    "groups",
-    "steps",
-    "risk_table",
-    "comparison",
-    "summary",
-    "time_ticks",
-    "figure_data",
-    "estimate_texts",
-]
+__all__ = ["ROLES", "SPLIT_LABELS", "SPARSE_AT_RISK", "Panel", "endpoint_data", "groups",
+           "population", "steps", "risk_table", "comparison", "summary", "time_ticks",
+           "figure_data", "estimate_texts", "panel_table"]  # fmt: skip
 
 #: Roles of the curves of a panel, in order; a single curve is "all".
 ROLES: tuple[str, ...] = ("reference", "comparison", "third", "fourth")
@@ -72,19 +62,9 @@ YLABELS = {"os": "overall survival", "rfs": "relapse-free survival"}
 
 @dataclass(frozen=True)
 class Panel:
-    """One Kaplan-Meier panel.
-
-    Attributes
-    ----------
-    endpoint : {"os", "rfs"}
-        Overall survival (every patient) or relapse-free survival (patients in CR).
-    split : str or None
-        Flag splitting the curves.
-    among : str or None
-        Flag restricting the patients (e.g. ``"cr"``).
-    title : str
-        What the panel shows, e.g. "overall survival by MRD response".
-    """
+    """One Kaplan-Meier panel: ``endpoint`` ("os": every patient; "rfs": the patients in CR),
+    ``split`` (the flag splitting its curves, or ``None``), ``among`` (a flag restricting the
+    patients, e.g. ``"cr"``) and ``title`` ("overall survival by MRD response")."""
 
     endpoint: str
     split: str | None = None
@@ -98,22 +78,14 @@ class Panel:
 
 def endpoint_data(cohort: pd.DataFrame, endpoint: str, among: str | None = None):
     """``time`` and ``event`` of an endpoint joined with every flag, one row per patient."""
-    if endpoint == "os":
-        data = derive.os_table(cohort)
-    elif endpoint == "rfs":
-        data = derive.rfs_table(cohort)
-    else:
+    if endpoint not in ("os", "rfs"):
         raise ValueError(f"unknown endpoint {endpoint!r}; use 'os' or 'rfs'")
-    data = data.join(derive.flags(cohort), how="left")
+    table = derive.os_table(cohort) if endpoint == "os" else derive.rfs_table(cohort)
+    data = table.join(derive.flags(cohort), how="left")
     return data[data[among].to_numpy(bool)] if among else data
 
 
-@dataclass(frozen=True)
-class _Group:
-    role: str
-    label: str
-    short: str
-    mask: np.ndarray
+_Group = namedtuple("_Group", "role label short mask")
 
 
 def groups(data: pd.DataFrame, split: str | None, population: str = "all patients"):
@@ -127,7 +99,8 @@ def groups(data: pd.DataFrame, split: str | None, population: str = "all patient
     return [_Group("reference", without, s0, ~flag), _Group("comparison", with_, s1, flag)]
 
 
-def _population(panel: Panel) -> str:
+def population(panel: Panel) -> str:
+    """Who a panel's patients are: "all patients", "patients in CR" or the ``among`` flag."""
     if panel.among and panel.among != "cr":
         return derive.FLAG_LABELS.get(panel.among, panel.among)
     return "patients in CR" if panel.endpoint == "rfs" or panel.among == "cr" else "all patients"
@@ -167,17 +140,21 @@ def comparison(data: pd.DataFrame, split: str) -> dict:
     -------
     dict
         ``p_value``, ``statistic``, ``hr``, ``hr_lower``, ``hr_upper`` (``nan`` where not
-        computable) and glue-ready ``p_text`` and ``hr_text``.
+        computable), glue-ready ``p_text`` and ``hr_text`` (:data:`~analysis.format.DASH` if
+        not computable), and ``text``, the two lines the figure prints.
     """
     t, e = data["time"].to_numpy(float), data["event"].to_numpy(int)
     g = data[split].to_numpy(bool)
     lr = survival.logrank(t, e, g) if len(t) else survival.LogRankResult(math.nan, math.nan)
     hr = survival.hazard_ratio(t, e, g) if len(t) else survival.HazardRatio(*[math.nan] * 4)
+    p_text, hr_text = fmt.p_value(lr.p_value), fmt.ratio_ci(hr.ratio, hr.ci_lower, hr.ci_upper)
+    p_line = f"log-rank P = {p_text}".replace("= <", "<").replace("= —", "not computable")
+    hr_line = f"HR {hr_text}".replace("(", "(95% CI ").replace("HR —", "HR not computable")
     return {
         "p_value": lr.p_value, "statistic": lr.statistic,
         "hr": hr.ratio, "hr_lower": hr.ci_lower, "hr_upper": hr.ci_upper,
-        "p_text": fmt.p_value(lr.p_value),
-        "hr_text": fmt.ratio_ci(hr.ratio, hr.ci_lower, hr.ci_upper),
+        "p_text": p_text, "hr_text": hr_text,
+        "text": f"{p_line}\n{hr_line}",
     }  # fmt: skip
 
 
@@ -189,9 +166,9 @@ def summary(data, split=None, months: float = config.HORIZON_MONTHS, population=
     pandas.DataFrame
         ``role``, ``label``, ``n``, ``events``, ``survival`` and ``se`` at ``months``
         (percent; ``nan`` when nobody was followed that long), ``median``, ``median_lower``,
-        ``median_upper`` (months, ``nan`` where not reached), ``last_event_at_risk`` (the
-        number at risk at the curve's last event) and ``sparse`` (that number below
-        :data:`SPARSE_AT_RISK`).
+        ``median_upper`` (months, ``nan`` where not reached), ``last_event`` (time of the
+        curve's last event), ``last_event_at_risk`` (the number at risk then) and ``sparse``
+        (that number below :data:`SPARSE_AT_RISK`).
     """
     rows = []
     for g in groups(data, split, population):
@@ -207,17 +184,56 @@ def summary(data, split=None, months: float = config.HORIZON_MONTHS, population=
             "role": g.role, "label": g.label, "n": int(len(t)), "events": int(e.sum()),
             "survival": 100 * s, "se": 100 * se, "median": med, "median_lower": lo,
             "median_upper": hi, "last_event_at_risk": at_last,
+            "last_event": float(last["time"].iloc[-1]) if len(last) else math.nan,
             "sparse": bool(len(last)) and at_last < SPARSE_AT_RISK,
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def estimate_texts(row) -> dict[str, str]:
-    """Glue-ready text of one :func:`summary` row: estimate ± SE and median (95% CI)."""
+    """Glue-ready text of one :func:`summary` row: ``estimate`` ± SE and ``median`` (95% CI).
+
+    What cannot be estimated is said in words ("not estimable (no patients)", "not reached").
+
+    >>> estimate_texts({"n": 7, "survival": 53.57, "se": 20.08, "median": 16.2,
+    ...                 "median_lower": 1.7, "median_upper": float("nan")})["median"]
+    '16.2 months (95% CI 1.7–not reached)'
+    """
+    if row["n"] == 0:
+        return dict.fromkeys(("estimate", "median"), "not estimable (no patients)")
+    estimate = fmt.estimate_se(row["survival"], row["se"])
+    if estimate == fmt.DASH:
+        estimate = f"not estimable (nobody followed for {fmt.months(config.HORIZON_MONTHS, 0)})"
+    limits = [fmt.number(row[k]) for k in ("median_lower", "median_upper")]
     median = fmt.months(row["median"])
-    if not fmt.is_missing(row["median"]):
-        median += f" (95% CI {fmt.ci(row['median_lower'], row['median_upper'])})"
-    return {"estimate": fmt.estimate_se(row["survival"], row["se"]), "median": median}
+    if limits != [fmt.DASH] * 2:
+        median += f" (95% CI {'–'.join(x.replace(fmt.DASH, 'not reached') for x in limits)})"
+    return {"estimate": estimate, "median": median}
+
+
+def panel_table(cohort: pd.DataFrame, panels: dict, months: float = config.HORIZON_MONTHS):
+    """The numbers behind a set of panels, one row per curve, ready to show.
+
+    ``panels`` maps a panel's name (e.g. the paper's "1d") to its :class:`Panel`.  Columns:
+    panel, curve, n, events, the estimate at ``months`` ± Greenwood SE, the median with its
+    95% CI (NR: not reached), and for a split the log-rank P and the Cox HR (95% CI).
+    """
+    rows = []
+    for key, panel in panels.items():
+        data = endpoint_data(cohort, panel.endpoint, panel.among)
+        test = comparison(data, panel.split) if panel.split else {}
+        s = summary(data, panel.split, months, population(panel))
+        for i, row in enumerate(s.to_dict("records")):
+            text = estimate_texts(row)
+            rows.append({
+                "Panel": "" if i else key, "Curve": row["label"], "n": row["n"],
+                "Events": row["events"], f"{months:g}-month estimate ± SE": text["estimate"],
+                "Median, months (95% CI)": text["median"].replace("95% CI ", "")
+                .replace(" months", "").replace("not reached", "NR"),
+                "Log-rank P": "" if i else test.get("p_text", ""),
+                "HR (95% CI)": "" if i else test.get("hr_text", ""),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def time_ticks(tmax: float, max_ticks: int = 7) -> np.ndarray:
@@ -251,14 +267,14 @@ def figure_data(cohort: pd.DataFrame, panel: Panel, ticks=None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Rows with ``table`` = ``km`` (:func:`steps`), ``risk`` (:func:`risk_table`),
-        ``summary`` (:func:`summary`) and, for a split, ``test`` (:func:`comparison`), plus
-        ``panel``, ``ylabel`` and ``population``.  Its CSV is the figure's source data.
+        ``summary`` (:func:`summary`) and, for a split, ``test`` (:func:`comparison`, with the
+        ``text`` the figure prints), plus ``panel``, ``ylabel`` and ``population``.  Its CSV
+        is the figure's source data.
     """
     data = endpoint_data(cohort, panel.endpoint, panel.among)
-    pop = _population(panel)
-    if ticks is None:
-        tmax = float(cohort["os_months"].max()) if len(cohort) else 0.0
-        ticks = time_ticks(tmax)
+    pop = population(panel)
+    tmax = float(cohort["os_months"].max()) if len(cohort) else 0.0
+    ticks = time_ticks(tmax) if ticks is None else ticks
     parts = [
         steps(data, panel.split, pop).assign(table="km"),
         risk_table(data, panel.split, ticks, pop).assign(table="risk"),
@@ -266,8 +282,7 @@ def figure_data(cohort: pd.DataFrame, panel: Panel, ticks=None) -> pd.DataFrame:
     ]
     if panel.split is not None:
         c = comparison(data, panel.split)
-        parts.append(pd.DataFrame([{k: v for k, v in c.items() if not k.endswith("_text")}])
-                     .assign(table="test", role="comparison"))  # fmt: skip
+        parts.append(pd.DataFrame([c]).assign(table="test", role="comparison"))
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "table", out.pop("table"))
     return out.assign(panel=panel.title, ylabel=panel.ylabel, population=pop)

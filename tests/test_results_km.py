@@ -1,0 +1,240 @@
+"""analysis.results.km: the Kaplan-Meier panels every survival figure and table draws.
+
+Expected values come from the paper (section named; tolerance: its rounding), from counts
+made by hand on the cohort table, or from lifelines and statsmodels called directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from lifelines import KaplanMeierFitter
+from scipy import stats
+from statsmodels.duration.hazard_regression import PHReg
+
+from analysis import load_cohort
+from analysis.results import km
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return load_cohort()
+
+
+@pytest.fixture(scope="module")
+def os_data(cohort):
+    return km.endpoint_data(cohort, "os")
+
+
+def test_endpoint_data_sizes(cohort):
+    # Abstract: 19 patients; "Of the 16 patients with CR" (Abstract, Results)
+    assert len(km.endpoint_data(cohort, "os")) == 19
+    assert len(km.endpoint_data(cohort, "rfs")) == 16
+    assert len(km.endpoint_data(cohort, "os", among="cr")) == 16
+    assert {"time", "event", "mrd_response", "hsct_first_remission"} <= set(
+        km.endpoint_data(cohort, "os").columns
+    )
+    with pytest.raises(ValueError):
+        km.endpoint_data(cohort, "pfs")
+
+
+def test_groups_and_population(os_data):
+    g = km.groups(os_data, "mrd_response")
+    # 12 of 19 MRD responders (Abstract, Results: 63.2%, 12/19)
+    assert [(x.role, x.label, int(x.mask.sum())) for x in g] == [
+        ("reference", "MRD non-responders", 7),
+        ("comparison", "MRD responders", 12),
+    ]
+    assert km.groups(os_data, None)[0].role == "all"
+    assert km.population(km.Panel("os")) == "all patients"
+    assert km.population(km.Panel("rfs")) == "patients in CR"
+    assert km.population(km.Panel("os", among="cr")) == "patients in CR"
+    assert km.population(km.Panel("os", among="ph_positive")) == "Ph-positive"
+
+
+def test_summary_reproduces_figure_1a_and_2a(cohort):
+    # Abstract, Results: 1-year OS 64.2% ± 12.1%, 1-year RFS 73.3% ± 11.4%; medians not reached
+    for endpoint, printed in (("os", (64.2, 12.1)), ("rfs", (73.3, 11.4))):
+        row = km.summary(km.endpoint_data(cohort, endpoint)).iloc[0]
+        assert (row["survival"], row["se"]) == pytest.approx(printed, abs=0.05)
+        assert np.isnan(row["median"])
+
+
+def test_summary_events_and_censored(os_data):
+    # Results, Survival outcomes: seven patients died, twelve were alive
+    row = km.summary(os_data).iloc[0]
+    assert (row["n"], row["events"]) == (19, 7)
+
+
+def test_median_ci_against_log_log_band_by_hand(os_data):
+    """The median's 95% CI: where the log(-log) band of Greenwood's variance crosses 1/2."""
+    d = os_data[~os_data["mrd_response"]]
+    t, e = d["time"].to_numpy(), d["event"].to_numpy()
+    times = np.unique(t[e == 1])
+    s, v, lows, highs = 1.0, 0.0, [], []
+    z = stats.norm.ppf(0.975)
+    for x in times:
+        n, dx = (t >= x).sum(), ((t == x) & (e == 1)).sum()
+        s *= 1 - dx / n
+        v += dx / (n * (n - dx)) if n > dx else 0.0
+        if 0 < s < 1:
+            half = z * np.sqrt(v) / np.log(s)
+            lows.append(s ** np.exp(-half))
+            highs.append(s ** np.exp(half))
+        else:
+            lows.append(0.0 if s == 0 else 1.0)
+            highs.append(0.0 if s == 0 else 1.0)
+    lows, highs = np.array(lows), np.array(highs)
+    surv = np.cumprod([1 - ((t == x) & (e == 1)).sum() / (t >= x).sum() for x in times])
+    row = km.summary(d).iloc[0]
+    assert row["median"] == times[np.argmax(surv <= 0.5)]
+    assert row["median_lower"] == times[np.argmax(np.minimum(lows, highs) <= 0.5)]
+    assert row["median_upper"] == times[np.argmax(np.maximum(lows, highs) <= 0.5)]
+
+
+def test_sparse_tail_counted_by_hand(os_data):
+    s = km.summary(os_data, "mrd_response").set_index("label")
+    non = os_data[~os_data["mrd_response"]]
+    last = non.loc[non["event"] == 1, "time"].max()
+    assert s.loc["MRD non-responders", "last_event"] == last
+    at_risk = int((non["time"] >= last).sum())
+    assert s.loc["MRD non-responders", "last_event_at_risk"] == at_risk == 1
+    assert s.loc["MRD non-responders", "sparse"]
+    assert not s.loc["MRD responders", "sparse"]
+
+
+def test_estimate_not_carried_beyond_the_data(cohort):
+    # The four MRD non-responders in CR: nobody followed for 12 months (the old chapter's
+    # table said "not estimable (nobody followed for 12 months)")
+    rfs = km.endpoint_data(cohort, "rfs")
+    row = km.summary(rfs, "mrd_response").iloc[0]
+    assert row["n"] == 4 and rfs.loc[~rfs["mrd_response"], "time"].max() < 12
+    assert np.isnan(row["survival"])
+    text = km.estimate_texts(row)
+    assert text["estimate"] == "not estimable (nobody followed for 12 months)"
+
+
+def test_estimate_texts():
+    row = {"n": 19, "survival": 64.2375, "se": 12.0896, "median": np.nan, "median_lower": 4.1,
+           "median_upper": np.nan}  # fmt: skip
+    assert km.estimate_texts(row) == {
+        "estimate": "64.2% ± 12.1%",
+        "median": "not reached (95% CI 4.1–not reached)",
+    }
+    row |= {"median": 16.25, "median_lower": 1.7, "median_upper": 16.25}  # half up: 16.3
+    assert km.estimate_texts(row)["median"] == "16.3 months (95% CI 1.7–16.3)"
+    row |= {"median": np.nan, "median_lower": np.nan, "median_upper": np.nan}
+    assert km.estimate_texts(row)["median"] == "not reached"
+    empty = km.estimate_texts({**row, "n": 0})
+    assert set(empty.values()) == {"not estimable (no patients)"}
+
+
+@pytest.mark.parametrize(
+    "split, printed",
+    [("ph_positive", "0.616"), ("high_blasts", "0.174"), ("mrd_response", "0.023")],
+)
+def test_comparison_reproduces_figure_1(os_data, split, printed):
+    # Results, Survival outcomes: P = 0.616 (Figure 1b), 0.174 (1c), 0.023 (1d)
+    c = km.comparison(os_data, split)
+    assert c["p_text"] == printed
+    assert c["text"].split("\n")[0] == f"log-rank P = {printed}"
+
+
+def test_hazard_ratio_against_statsmodels(os_data):
+    """Cox HR of MRD responders against non-responders, Efron ties, as statsmodels fits it."""
+    c = km.comparison(os_data, "mrd_response")
+    x = os_data["mrd_response"].to_numpy(float)[:, None]
+    fit = PHReg(os_data["time"].to_numpy(), x, status=os_data["event"].to_numpy(), ties="efron")
+    res = fit.fit()
+    lo, hi = np.exp(res.conf_int()[0])
+    assert (c["hr"], c["hr_lower"], c["hr_upper"]) == pytest.approx(
+        (np.exp(res.params[0]), lo, hi), rel=1e-4
+    )
+    assert c["hr"] < 1  # MRD responders had better OS (Abstract, Results)
+    assert c["text"].split("\n")[1] == f"HR {c['hr_text'].replace('(', '(95% CI ')}"
+
+
+def test_comparison_not_computable(os_data):
+    nobody = os_data.assign(ph_positive=False)
+    c = km.comparison(nobody, "ph_positive")
+    assert np.isnan(c["p_value"]) and np.isnan(c["hr"])
+    assert c["text"] == "log-rank P not computable\nHR not computable"
+    assert c["p_text"] == c["hr_text"] == "—"
+
+
+def test_risk_table_counted_by_hand(os_data):
+    risk = km.risk_table(os_data, None, [0.0, 12.0, 30.0])
+    t, e = os_data["time"].to_numpy(), os_data["event"].to_numpy()
+    for row in risk.itertuples():
+        assert row.at_risk == (t >= row.time).sum()
+        assert row.censored == ((t <= row.time) & (e == 0)).sum()
+        assert row.events == ((t <= row.time) & (e == 1)).sum()
+    # Abstract: 19 patients; Results: 12 alive, 7 died by the end of follow-up (28.5 months)
+    assert risk.set_index("time").loc[30.0, ["at_risk", "censored", "events"]].tolist() == [
+        0,
+        12,
+        7,
+    ]
+    assert risk.set_index("time").loc[0.0, "at_risk"] == 19
+
+
+def test_steps_are_the_lifelines_estimate(os_data):
+    steps = km.steps(os_data, "mrd_response")
+    resp = os_data[os_data["mrd_response"]]
+    kmf = KaplanMeierFitter().fit(resp["time"], resp["event"])
+    mine = steps[steps["role"] == "comparison"].set_index("time")["survival"]
+    ref = kmf.survival_function_["KM_estimate"].reindex(mine.index)
+    np.testing.assert_allclose(mine.to_numpy(), ref.to_numpy())
+
+
+@pytest.mark.parametrize(
+    "tmax, expected",
+    [(28.5, [0, 6, 12, 18, 24, 30]), (11.0, [0, 2, 4, 6, 8, 10, 12]), (0.0, [0, 1]),
+     (100.0, [0, 24, 48, 72, 96, 120]), (3.0, [0, 0.5, 1, 1.5, 2, 2.5, 3])],
+)  # fmt: skip
+def test_time_ticks(tmax, expected):
+    assert km.time_ticks(tmax).tolist() == expected
+
+
+def test_figure_data_is_tidy_and_complete(cohort):
+    panel = km.Panel("os", "mrd_response", title="overall survival by MRD response")
+    fd = km.figure_data(cohort, panel)
+    assert set(fd["table"]) == {"km", "risk", "summary", "test"}
+    assert fd.columns[0] == "table"
+    # default ticks cover the longest follow-up, 28.5 months (Results, Survival outcomes)
+    assert sorted(fd.loc[fd["table"] == "risk", "time"].unique()) == [0, 6, 12, 18, 24, 30]
+    test = fd[fd["table"] == "test"].iloc[0]
+    data = km.endpoint_data(cohort, "os")
+    assert test["text"] == km.comparison(data, "mrd_response")["text"]
+    assert set(fd["panel"]) == {panel.title} and set(fd["ylabel"]) == {"overall survival"}
+    assert km.figure_data(cohort, panel).equals(fd)
+    single = km.figure_data(cohort, km.Panel("rfs"), ticks=[0, 12])
+    assert "test" not in set(single["table"])
+    assert sorted(single.loc[single["table"] == "risk", "time"]) == [0, 12]
+
+
+def test_panel_table(cohort):
+    panels = {"1a": km.Panel("os"), "1d": km.Panel("os", "mrd_response")}
+    t = km.panel_table(cohort, panels)
+    assert t["Panel"].tolist() == ["1a", "1d", ""]
+    assert t["n"].tolist() == [19, 7, 12]
+    first = t.iloc[0]
+    assert first["12-month estimate ± SE"] == "64.2% ± 12.1%"  # Figure 1a (Abstract)
+    assert first["Log-rank P"] == first["HR (95% CI)"] == ""
+    assert t.iloc[1]["Log-rank P"] == "0.023"  # Figure 1d (Results, Survival outcomes)
+    assert t.iloc[1]["HR (95% CI)"].startswith("0.")
+    assert t.iloc[2]["Log-rank P"] == ""
+    assert t["Median, months (95% CI)"].tolist() == [
+        "NR (4.1–NR)",
+        "16.2 (1.7–16.2)",
+        "NR (4.1–NR)",
+    ]
+
+
+def test_empty_cohort_gives_words_not_errors(cohort):
+    empty = cohort.iloc[:0]
+    fd = km.figure_data(empty, km.Panel("os", "mrd_response"))
+    assert (fd.loc[fd["table"] == "risk", "at_risk"] == 0).all()
+    t = km.panel_table(empty, {"1d": km.Panel("os", "mrd_response")})
+    assert set(t["12-month estimate ± SE"]) == {"not estimable (no patients)"}
+    assert t.iloc[0]["Log-rank P"] == "—"
