@@ -1,4 +1,5 @@
-"""Tests of analysis.display: tables that are real tables in HTML and in the LaTeX PDF."""
+"""Tests of analysis.display: tables that are real tables in HTML and in the LaTeX PDF,
+numbered tables that save their source data, and the data notice of a chapter."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import math
 import re
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,8 +18,9 @@ from markdown_it import MarkdownIt
 from myst_nb.core.render import get_mime_priority
 from myst_parser.parsers.docutils_ import Parser as MystParser
 
+from analysis import config
 from analysis import display as D
-from analysis.display import TABLE_CSS_CLASS, Table, setup_figures, show_table
+from analysis.display import TABLE_CSS_CLASS, NumberedTable, Table, data_notice, show_table
 
 ROOT = Path(__file__).resolve().parent.parent
 NASTY = [
@@ -240,13 +241,6 @@ def test_show_table_displays_once_and_returns_none(monkeypatch, frame):
     assert shown[0].caption == "c" and shown[0].na_rep == "-"
 
 
-def test_setup_figures_outside_ipython_sets_rcparams():
-    with matplotlib.rc_context():
-        setup_figures(dpi=120, font_size=9)
-        assert matplotlib.rcParams["figure.dpi"] == 120
-        assert matplotlib.rcParams["font.size"] == 9
-
-
 # --- layout in the PDF: column widths, longtable, empty cells ---------------------------------
 
 
@@ -331,14 +325,6 @@ def test_header_words_count_wider_than_cells():
     assert D.column_widths(["Course"], [["L1"]]) == [math.ceil(6 * D.HEADER_SCALE) + D.PADDING]
 
 
-def test_tables_module_re_exports_the_layout_helpers():
-    from analysis import tables
-
-    assert tables.column_widths is D.column_widths
-    assert tables.EMPTY_CELL == D.EMPTY_CELL
-    assert tables.LONG_ROWS == D.LONG_ROWS == tables.NumberedTable.LONG_ROWS
-
-
 @pytest.mark.parametrize(
     ("n", "expected"),
     [(0, "0 patients"), (1, "1 patient"), (2, "2 patients"), (np.int64(1), "1 patient")],
@@ -351,3 +337,79 @@ def test_count_phrase_irregular_plural():
     assert D.count_phrase(3, "patient transplanted", "patients transplanted") == (
         "3 patients transplanted"
     )
+
+
+# --- numbered tables, source data, data notice -------------------------------------------------
+
+
+def test_numbered_table_is_a_named_myst_table():
+    t = NumberedTable(pd.DataFrame({"n": [3]}), "Patients ≥ 18", "tbl-n")
+    md = t.to_markdown()
+    assert md.splitlines()[:2] == ["~~~{table} Patients ≥ 18", ":name: tbl-n"]
+    assert ":widths:" not in md and "longtable" not in md  # short: left to Sphinx
+    doctree = publish_doctree(md, parser=MystParser(), settings_overrides={"report_level": 4})
+    table = next(doctree.findall(nodes.table))
+    assert "tbl-n" in table["names"]
+    assert "<caption>Patients ≥ 18</caption>" in t._repr_html_()
+    assert _bundle(t)["text/markdown"] == md
+
+
+def test_long_numbered_table_breaks_across_pages_with_widths():
+    n = NumberedTable.LONG_ROWS + 1
+    df = pd.DataFrame({"measure": ["a rather long description of a measure"] * n, "n": ["19"] * n})
+    md = NumberedTable(df, "Long", "tbl-long").to_markdown()
+    assert ":class: longtable" in md and ":widths: " in md
+    doctree = publish_doctree(md, parser=MystParser(), settings_overrides={"report_level": 4})
+    table = next(doctree.findall(nodes.table))
+    assert "longtable" in table["classes"]
+    assert [c["colwidth"] for c in table.findall(nodes.colspec)] == D.column_widths(
+        ["measure", "n"], [[r, "19"] for r in df["measure"]]
+    )
+
+
+def test_column_widths_keep_short_columns_whole():
+    header = ["measure", "paper", "this cohort", "status", "where"]
+    rows = [["word " * 12, "not significant", "P = 0.603", "reproduced", "words " * 12]]
+    widths = D.column_widths(header, rows)
+    assert widths[1:4] == [18, 12, 13]  # longest cell + 3 for the column gap
+    assert sum(widths) <= 95 + 3 and widths[0] >= 12 and widths[4] > widths[0]
+    assert D.column_widths(["n"], []) == [5]  # a header letter counts 1.25, rounded up, + 3
+
+
+def test_column_widths_leave_room_for_identifiers():
+    rows = [["months_diagnosis_to_blinatumomab", "integer (months): >= 0", "x " * 40]]
+    widths = D.column_widths(["Column", "Type and values", "Meaning"], rows)
+    assert widths[0] >= len(rows[0][0]) + 3
+
+
+def test_numbered_table_widths_can_be_given():
+    df = pd.DataFrame({"a": ["x"], "b": ["y"]})
+    assert ":widths: 3 1" in NumberedTable(df, "C", "tbl-w", widths=[3, 1]).to_markdown()
+    with pytest.raises(ValueError):
+        NumberedTable(df, "C", "tbl-w", widths=[1])
+    with pytest.raises(ValueError):
+        NumberedTable(df, "C", "tbl-w", widths="grid")
+
+
+@pytest.mark.parametrize(("caption", "name"), [("", "tbl-x"), ("Caption", ""), ("C", "a b")])
+def test_numbered_table_needs_caption_and_name(caption, name):
+    with pytest.raises(ValueError):
+        NumberedTable(pd.DataFrame({"n": [1]}), caption, name)
+
+
+def test_numbered_table_saves_its_source_data(tmp_path, monkeypatch):
+    df = pd.DataFrame({"Outcome": ["CR"], "n/N (%)": ["12/15 (80.0%)"]})
+    monkeypatch.delenv("BOOK_SOURCE_DATA", raising=False)
+    assert D.save_source_data("tbl-x", df) is None  # outside a build: nothing written
+    monkeypatch.setenv("BOOK_SOURCE_DATA", str(tmp_path / "sd"))
+    NumberedTable(df, "Response", "tbl-response")
+    text = (tmp_path / "sd" / "tbl-response.csv").read_text(encoding="utf-8")
+    assert text == "Outcome,n/N (%)\nCR,12/15 (80.0%)\n"
+
+
+def test_data_notice_says_which_data(tmp_path):
+    default = data_notice(config.DEFAULT_COHORT).data
+    assert default.startswith("```{important}") and "**reconstruction**" in default
+    other = data_notice(tmp_path / "centre.csv").data
+    assert other.startswith("```{note}") and "`centre.csv`" in other
+    assert "reconstruction of the published cohort" in other
