@@ -127,10 +127,10 @@ verify: $(SETUP_STAMP)
 # Regenerate data/reconstructed/ from the seeded search (identical bytes for the same seed);
 # `make reconstruct-check` only compares a fresh search with the committed files.
 reconstruct: $(SETUP_STAMP)
-	$(PY) -m analysis.reconstruct
+	$(PY) -m analysis.paper.reconstruct
 
 reconstruct-check: $(SETUP_STAMP)
-	$(PY) -m analysis.reconstruct --check
+	$(PY) -m analysis.paper.reconstruct --check
 
 bench-reconstruct: $(SETUP_STAMP)
 	$(PY) scripts/bench_reconstruct.py

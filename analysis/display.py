@@ -43,7 +43,6 @@ __all__ = [
     "save_source_data",
     "column_widths",
     "table_lines",
-    "count_phrase",
     "TABLE_CSS_CLASS",
     "EMPTY_CELL",
     "LONG_ROWS",
@@ -479,32 +478,6 @@ def table_lines(
     return height(header, HEADER_SCALE) + sum(height(r) for r in rows)
 
 
-def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
-    """A count with its noun in the right number: ``"1 patient"``, ``"3 patients"``.
-
-    Parameters
-    ----------
-    n : int
-        The count.
-    singular : str
-        The noun (or phrase) for one, e.g. ``"patient"`` or ``"patient transplanted"``.
-    plural : str, optional
-        The noun for any other count; defaults to ``singular + "s"``.
-
-    Returns
-    -------
-    str
-        For gluing as text: ``glue("key", count_phrase(k, "patient"), display=False)``.
-
-    Examples
-    --------
-    >>> count_phrase(1, "patient"), count_phrase(0, "patient"), count_phrase(2, "CR", "CRs")
-    ('1 patient', '0 patients', '2 CRs')
-    """
-    n = int(n)
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
-
-
 def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
     """Write ``data`` as ``<name>.csv`` into the build's source-data directory.
 
@@ -585,44 +558,30 @@ class NumberedTable(Table):
         return self.to_markdown()
 
 
-def data_notice(cohort_path=None):
-    """An admonition saying which data a chapter shows, for the top of a results chapter.
+def data_notice():
+    """An admonition for the top of a results chapter saying which data it shows.
 
-    Parameters
-    ----------
-    cohort_path : str or Path, optional
-        The cohort file analysed; defaults to :func:`analysis.config.cohort_path`
-        (``BOOK_COHORT`` or the reconstruction).
-
-    Returns
-    -------
-    IPython.display.Markdown
-        A MyST ``{important}`` admonition when the data are the reconstruction (which is
-        not the patients' records), a ``{note}`` naming the file otherwise.  myst-nb renders
-        it as an admonition in the HTML and the PDF (``nb_render_markdown_format: myst``).
+    A MyST ``{important}`` box when the data are the reconstruction (not the patients'
+    records), a ``{note}`` naming the file or ADaM directory otherwise; myst-nb renders it in
+    the HTML and the PDF (``nb_render_markdown_format: myst``).
     """
-    from pathlib import Path
-
     from IPython.display import Markdown
 
-    path = Path(cohort_path) if cohort_path else config.cohort_path()
-    if path.resolve() == config.DEFAULT_COHORT.resolve():
-        text = (
+    if config.uses_reconstruction():
+        return Markdown(
             "```{important}\n"
             "The patient-level data shown here are a **reconstruction**, not the patients' "
             "records. The paper publishes only summaries; a seeded search "
             "(`analysis/paper/reconstruct.py`) found individual data that reproduce every one of "
             "them. Anything finer than what the paper prints (a single patient's values, "
             "a subgroup the paper does not report) is a consequence of that search, not an "
-            "observation.\n"
-            "```"
+            "observation.\n```"
         )
-    else:
-        text = (
-            "```{note}\n"
-            f"This build analyses the cohort file `{path.name}` (set with `BOOK_COHORT`), not "
-            "the reconstruction of the published cohort. The comparison with the paper at "
-            "the end of the chapter shows where its results differ from the published ones.\n"
-            "```"
-        )
-    return Markdown(text)
+    source = (f"the ADaM datasets in `{config.adam_dir().name}/` (set with `BOOK_ADAM`)"
+              if config.adam_dir() else
+              f"the cohort file `{config.cohort_path().name}` (set with `BOOK_COHORT`)")  # fmt: skip
+    return Markdown(
+        f"```{{note}}\nThis build analyses {source}, not the reconstruction of the published "
+        "cohort. The comparison with the paper at the end of the chapter shows where its results "
+        "differ from the published ones.\n```"
+    )

@@ -325,20 +325,6 @@ def test_header_words_count_wider_than_cells():
     assert D.column_widths(["Course"], [["L1"]]) == [math.ceil(6 * D.HEADER_SCALE) + D.PADDING]
 
 
-@pytest.mark.parametrize(
-    ("n", "expected"),
-    [(0, "0 patients"), (1, "1 patient"), (2, "2 patients"), (np.int64(1), "1 patient")],
-)
-def test_count_phrase(n, expected):
-    assert D.count_phrase(n, "patient") == expected
-
-
-def test_count_phrase_irregular_plural():
-    assert D.count_phrase(3, "patient transplanted", "patients transplanted") == (
-        "3 patients transplanted"
-    )
-
-
 # --- numbered tables, source data, data notice -------------------------------------------------
 
 
@@ -407,9 +393,14 @@ def test_numbered_table_saves_its_source_data(tmp_path, monkeypatch):
     assert text == "Outcome,n/N (%)\nCR,12/15 (80.0%)\n"
 
 
-def test_data_notice_says_which_data(tmp_path):
-    default = data_notice(config.DEFAULT_COHORT).data
+def test_data_notice_says_which_data(tmp_path, monkeypatch):
+    monkeypatch.delenv("BOOK_COHORT", raising=False)
+    monkeypatch.delenv("BOOK_ADAM", raising=False)
+    default = data_notice().data
     assert default.startswith("```{important}") and "**reconstruction**" in default
-    other = data_notice(tmp_path / "centre.csv").data
+    monkeypatch.setenv("BOOK_COHORT", str(tmp_path / "centre.csv"))
+    other = data_notice().data
     assert other.startswith("```{note}") and "`centre.csv`" in other
     assert "reconstruction of the published cohort" in other
+    monkeypatch.setenv("BOOK_ADAM", str(tmp_path / "adam"))
+    assert "ADaM datasets in `adam/`" in data_notice().data
