@@ -577,9 +577,9 @@ def data_notice():
             "a subgroup the paper does not report) is a consequence of that search, not an "
             "observation.\n```"
         )
-    source = (f"the ADaM datasets in `{config.adam_dir().name}/` (set with `BOOK_ADAM`)"
-              if config.adam_dir() else
-              f"the cohort file `{config.cohort_path().name}` (set with `BOOK_COHORT`)")  # fmt: skip
+    adam, cohort = config.adam_dir(), config.cohort_path()
+    source = (f"the ADaM datasets in `{adam.name}/` (set with `BOOK_ADAM`)" if adam
+              else f"the cohort file `{cohort.name}` (set with `BOOK_COHORT`)")  # fmt: skip
     return Markdown(
         f"```{{note}}\nThis build analyses {source}, not the reconstruction of the published "
         "cohort. The comparison with the paper at the end of the chapter shows where its results "

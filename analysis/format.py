@@ -76,6 +76,8 @@ def number(x, decimals: int | None = 1) -> str:
     if is_missing(x):
         return DASH
     x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
     if decimals is None:
         decimals = 0 if x.is_integer() else 1
     return f"{round_half_up(x, decimals):f}"

@@ -18,7 +18,6 @@ from markdown_it import MarkdownIt
 from myst_nb.core.render import get_mime_priority
 from myst_parser.parsers.docutils_ import Parser as MystParser
 
-from analysis import config
 from analysis import display as D
 from analysis.display import TABLE_CSS_CLASS, NumberedTable, Table, data_notice, show_table
 
@@ -182,8 +181,7 @@ def test_formatting_defaults(frame):
     assert t.numeric == [False, True, True]
 
 
-def test_float_format_string_callable_and_na_rep(frame):
-    assert Table(frame, float_format="{:.1f}").rows[1][2] == "42.1"
+def test_float_format_callable_and_na_rep(frame):
     assert Table(frame, float_format=lambda v: f"{v:.0f}%").rows[1][2] == "42%"
     assert Table(frame, na_rep="-").rows[3][2] == "-"
     assert Table(frame, precision=0).rows[2][2] == "47"
