@@ -54,25 +54,19 @@ def test_table_cells_use_the_rule():
     assert ">0.024<" in Table(pd.DataFrame({"p": [0.0235]}), precision=3).to_html()
 
 
-def test_figure_text_uses_the_rule():
-    fd = pd.DataFrame(
-        [
-            {"table": "km", "role": "reference", "label": "a", "time": 0.0, "survival": 1.0,
-             "ci_lower": 1.0, "ci_upper": 1.0, "n_censored": 0},
-            {"table": "km", "role": "comparison", "label": "b", "time": 0.0, "survival": 1.0,
-             "ci_lower": 1.0, "ci_upper": 1.0, "n_censored": 0},
-            {"table": "summary", "role": "reference", "n": 1},
-            {"table": "summary", "role": "comparison", "n": 1},
-            {"table": "risk", "role": "reference", "label": "a", "time": 0.0, "at_risk": 1,
-             "censored": 0, "events": 0},
-            {"table": "risk", "role": "reference", "label": "a", "time": 6.25, "at_risk": 1,
-             "censored": 0, "events": 0},
-            {"table": "test", "role": "comparison", "p_value": 0.0235, "hr": 0.125,
-             "hr_lower": 0.025, "hr_upper": 6.245},
-        ]
-    ).assign(ylabel="overall survival")  # fmt: skip
+def test_figure_text_uses_the_rule(monkeypatch):
+    # the log-rank P and hazard ratio a Kaplan-Meier figure prints, at a half, through
+    # results.km (which formats them) and figures.km (which draws them)
+    from analysis import load_cohort
+    from analysis.results import km
+    from analysis.stats import survival
+
+    monkeypatch.setattr(survival, "logrank", lambda *a: survival.LogRankResult(4.0, 0.0235))
+    monkeypatch.setattr(survival, "hazard_ratio",
+                        lambda *a: survival.HazardRatio(0.125, 0.025, 6.245, 0.1))  # fmt: skip
+    fd = km.figure_data(load_cohort(), km.Panel("os", "mrd_response"), ticks=[0, 6.25])
     ax = figkm.km_plot(fd, plt.figure().gca())
     texts = " ".join(t.get_text() for t in ax.texts)
-    assert "P = 0.024" in texts and "HR 0.13 (0.03–6.25)" in texts
+    assert "P = 0.024" in texts and "HR 0.13 (95% CI 0.03–6.25)" in texts
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "6.3"]
     plt.close("all")
