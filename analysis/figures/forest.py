@@ -1,6 +1,9 @@
-"""Forest plot of response rates with exact 95% CIs, this cohort beside the published trials.
+"""Forest plot of response rates with exact 95% CIs, grouped by endpoint.
 
-Draws :func:`analysis.results.context.forest_rows` and computes nothing.
+Draws :func:`analysis.results.context.forest_rows` and computes nothing: a header row per
+endpoint, text columns (study, n/N, rate, 95% CI) beside the intervals.  Every marker is a
+square; its fill says whether the count is published (filled) or derived from a rounded
+percentage (open); colour marks this cohort.
 """
 
 from __future__ import annotations
@@ -9,63 +12,58 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from ..display import save_source_data
-from ..results.context import ENDPOINTS
-from .theme import PALETTE
+from .theme import FONT_SIZE, PALETTE, WIDTH
 
-__all__ = ["ENDPOINT_MARKERS", "forest_plot", "forest_figure"]
+__all__ = ["COLUMNS", "forest_plot", "forest_figure"]
 
-#: Marker of each endpoint.
-ENDPOINT_MARKERS: dict[str, str] = dict(zip(ENDPOINTS, ("o", "s", "D", "^", "v")))
+#: Text columns: field, header, anchor (0: the axes' left edge, 1: its right), offset (inches)
+COLUMNS = (("study", "study", 0, -3.3, "left"), ("n_of_n", "n/N", 0, -0.12, "right"),
+           ("rate", "rate, %", 1, 0.55, "right"), ("ci", "95% CI", 1, 0.67, "left"))  # fmt: skip
+_LEFT, _RIGHT, _PITCH = 3.35, 1.6, 0.3  # margins and row pitch, inches
 
 
 def forest_plot(rows: pd.DataFrame, ax=None):
-    """Draw forest rows top to bottom on ``ax`` (default: the current axes); returns ``ax``.
-
-    Endpoints differ by marker; this cohort's rows are vermillion on a grey band; open
-    markers are counts derived from a rounded percentage; k/n and the rate with its CI are
-    written on the right.
-    """
+    """Draw forest rows top to bottom on ``ax`` (default: the current axes); returns ``ax``."""
     ax = plt.gca() if ax is None else ax
-    n = len(rows)
-    for i, r in enumerate(rows.itertuples()):
+    at = {(a, dx): blended_transform_factory(ax.transAxes, ax.transData) + ScaledTranslation(
+        dx, 0, ax.figure.dpi_scale_trans) for _, _, a, dx, _ in COLUMNS}  # fmt: skip
+    for r in rows.itertuples():
         colour = PALETTE["comparison"] if r.is_cohort else PALETTE["all"]
-        if r.is_cohort:
-            ax.axhspan(i - 0.5, i + 0.5, color="0.9", zorder=0, linewidth=0)
-        if np.isfinite(r.percent):
-            ax.hlines(i, r.ci_lower, r.ci_upper, color=colour, linewidth=1.4, zorder=2)
-            ax.plot(r.percent, i, marker=ENDPOINT_MARKERS.get(r.endpoint, "o"), ms=7, mew=1.2,
-                    mfc="white" if r.derived else colour, mec=colour, ls="none",
-                    zorder=3)  # fmt: skip
-        ax.text(1.02, i, r.text, transform=ax.get_yaxis_transform(), va="center", ha="left",
-                fontsize=8, color=colour)  # fmt: skip
-    ax.set_yticks(np.arange(n), rows["label"])
-    for tick, cohort in zip(ax.get_yticklabels(), rows["is_cohort"]):
-        if cohort:
-            tick.set(color=PALETTE["comparison"], fontweight="bold")
-    ax.tick_params(axis="y", length=0, labelsize=8.5)
-    ax.tick_params(axis="x", labelsize=8)
-    ax.set(ylim=(n - 0.5, -0.5), xlim=(0, 100), xticks=np.arange(0, 101, 20),
-           xlabel="response rate (%) with exact 95% CI")  # fmt: skip
-    ax.xaxis.label.set_size(9)
+        if r.kind == "study" and np.isfinite(r.percent):
+            ax.hlines(r.row, r.ci_lower, r.ci_upper, color=colour, linewidth=1.4, zorder=2)
+            ax.plot(r.percent, r.row, marker="s", ms=7, mew=1.3, ls="none", zorder=3,
+                    mfc="white" if r.derived else colour, mec=colour)  # fmt: skip
+        for field, _, a, dx, ha in COLUMNS:
+            ax.text(a, r.row, getattr(r, field), transform=at[a, dx], ha=ha, va="center",
+                    fontsize=FONT_SIZE, color=colour,
+                    fontweight="bold" if r.kind == "endpoint" else "normal")  # fmt: skip
+    for _, head, a, dx, ha in COLUMNS:
+        ax.text(a, -1.2, head, transform=at[a, dx], ha=ha, va="center", fontsize=FONT_SIZE,
+                fontweight="bold", color=PALETTE["grey"])  # fmt: skip
+    ax.set(ylim=(len(rows) - 0.5, -1.7), xlim=(0, 100), xticks=[0, 25, 50, 75, 100], yticks=[],
+           xlabel="response rate, % (exact 95% CI)")  # fmt: skip
     ax.grid(axis="x", color="0.88", linewidth=0.6, zorder=0)
-    ax.set_axisbelow(True)
-    present = [e for e in ENDPOINTS if e in set(rows["endpoint"])]
-    handles = [Line2D([], [], ls="none", marker=ENDPOINT_MARKERS[e], mfc=PALETTE["all"],
-                      mec=PALETTE["all"], ms=6, label=e) for e in present]  # fmt: skip
-    if rows["derived"].any():
-        handles.append(Line2D([], [], ls="none", marker="o", mfc="white", mec=PALETTE["all"],
-                              ms=6, label="count derived from a rounded %"))  # fmt: skip
-    ax.legend(handles=handles, loc="upper center", ncol=3, frameon=False, fontsize=7.5,
-              bbox_to_anchor=(0.5, -0.14 if n > 6 else -0.25))  # fmt: skip
+    ax.spines["left"].set_visible(False)
+    fills = {PALETTE["all"]: "count published or computed",
+             "white": "count derived from a rounded %"}  # fmt: skip
+    handles = [Line2D([], [], ls="none", marker="s", ms=7, mew=1.3, mec=PALETTE["all"], mfc=fc,
+                      label=text) for fc, text in fills.items()]  # fmt: skip
+    ax.legend(handles=handles[: 1 + bool(rows["derived"].any())], loc="lower center", ncol=2,
+              bbox_to_anchor=(0.5, 0), bbox_transform=ax.figure.transFigure, frameon=False,
+              fontsize=FONT_SIZE)  # fmt: skip
     return ax
 
 
-def forest_figure(rows: pd.DataFrame, *, name: str | None = None, width: float = 4.4):
-    """The forest plot (the k/n column sits right of ``width``); saves ``rows`` as the source
-    data of figure ``name``.  Returns the figure."""
-    fig, ax = plt.subplots(figsize=(width, 0.34 * len(rows) + 1.2))
+def forest_figure(rows: pd.DataFrame, *, name: str | None = None):
+    """The forest plot, :data:`~analysis.figures.theme.WIDTH` wide with the text columns
+    outside the axes; saves ``rows`` as the source data of figure ``name``.  Returns it."""
+    axes_h, below, above = _PITCH * (len(rows) + 1.2), 1.15, 0.1
+    fig, ax = plt.subplots(figsize=(WIDTH, h := axes_h + below + above))
+    fig.subplots_adjust(left=_LEFT / WIDTH, right=1 - _RIGHT / WIDTH, bottom=below / h,
+                        top=1 - above / h)  # fmt: skip
     forest_plot(rows, ax)
     if name:
         save_source_data(name, rows)

@@ -2,40 +2,33 @@
 
 The trials' figures live in ``config.LITERATURE_PATH``, each row with its source and what
 could be checked in it; this cohort's rows are computed from the cohort table.  Rates carry
-exact (Clopper-Pearson) 95% CIs from :mod:`analysis.stats.proportions`.
-
->>> from analysis import load_cohort
->>> row = response_table(load_cohort(), load_trials()).set_index("key").loc["topp2015"]
->>> [fmt.number(row[c]) for c in ("percent", "ci_lower", "ci_upper")]
-['42.9', '35.7', '50.2']
+exact (Clopper-Pearson) 95% CIs from :mod:`analysis.stats.proportions`; labels, the
+literature file's columns and the sentences the data choose are in ``context.yml``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .. import config
 from .. import format as fmt
 from ..data.derive import flags
+from ..paper.ledger import load_ledger
 from ..stats.proportions import compare_proportions, proportion
 
-__all__ = ["TRIAL_COLUMNS", "ENDPOINTS", "CHECKED_VALUES", "STUDY", "derived_count", "load_trials",
-           "response_table", "format_response_table", "forest_rows", "burden_table", "texts",
-           "format_burden_table", "burden_test", "quote_check", "format_quote_table"]  # fmt: skip
+__all__ = ["TRIAL_COLUMNS", "ENDPOINTS", "CHECKED_VALUES", "STUDY", "TEXTS", "derived_count",
+           "load_trials", "response_table", "format_response_table", "forest_rows", "texts",
+           "burden_table", "format_burden_table", "quote_check",
+           "format_quote_table"]  # fmt: skip
 
-#: Columns of the literature file, in order (meanings: :func:`load_trials`).
-TRIAL_COLUMNS: tuple[str, ...] = (
-    "key", "study", "citation", "year", "population", "ph_status", "setting", "endpoint", "arm",
-    "responders", "n", "reported_pct", "reported_ci", "quoted_pct", "quoted_where",
-    "high_blast_pct", "count_source", "checked", "source_note", "notes")  # fmt: skip
-#: Endpoints, in the order of the forest plot's legend (the cohort's MRD endpoint last).
-ENDPOINTS = ("CR", "CR/CRh", "CR/CRh/CRi", "complete MRD response", "MRD response")
-#: Whether a row's figures were read in a retrieved source text; the name of this cohort's rows.
-CHECKED_VALUES, STUDY = ("yes", "partly", "no"), "This cohort"
+TEXTS = yaml.safe_load((config.PACKAGE / "results" / "context.yml").read_text(encoding="utf-8"))
+#: Endpoints (the forest plot's groups, in order), values of ``checked``, file columns.
+ENDPOINTS, CHECKED_VALUES = tuple(TEXTS["endpoints"]), tuple(TEXTS["checked_values"])
+TRIAL_COLUMNS, STUDY = tuple(TEXTS["trial_columns"]), "This cohort"
 _INT, _NUM = ("year", "responders", "n"), ("reported_pct", "quoted_pct", "high_blast_pct")
-_BURDEN = {"low_burden": "< 5% blasts", "blasts_5_49": "5–49% blasts",
-           "high_blasts": "≥ 50% blasts", "overt": "≥ 5% blasts (all overt disease)"}  # fmt: skip
+_BURDEN = TEXTS["burden_groups"]
 
 
 def derived_count(percent: float, n: int) -> int:
@@ -44,18 +37,9 @@ def derived_count(percent: float, n: int) -> int:
 
 
 def load_trials(path=None) -> pd.DataFrame:
-    """The published trials the book compares this cohort with (one row per arm and endpoint).
-
-    Columns: ``key`` (row id), ``study``, ``citation``, ``year``, ``population``,
-    ``ph_status``, ``setting``, ``endpoint`` (of :data:`ENDPOINTS`), ``arm``, ``responders``
-    and ``n``, ``reported_pct`` and ``reported_ci`` (as the source prints them),
-    ``quoted_pct`` and ``quoted_where`` (what the paper under study quotes, and where),
-    ``high_blast_pct`` (% with >= 50% marrow blasts), ``count_source`` (reported, derived,
-    cited: as stated by the paper under study), ``checked`` (of :data:`CHECKED_VALUES`),
-    ``source_note`` (what was read where) and ``notes``.  Where the source prints only a
-    percentage, ``responders`` is :func:`derived_count` and ``count_source`` "derived".
-    Sources: Topp 2015, TOWER 2017, ALCANTARA 2017, BLAST 2018, Zhou 2022, Shi (as cited).
-    """
+    """The published trials the book compares this cohort with, one row per arm and endpoint;
+    columns :data:`TRIAL_COLUMNS` (meanings in ``context.yml``).  Where the source prints only
+    a percentage, ``responders`` is :func:`derived_count` and ``count_source`` "derived"."""
     raw = pd.read_csv(path := path or config.LITERATURE_PATH, dtype=str, keep_default_na=False)
     if missing := [c for c in TRIAL_COLUMNS if c not in raw]:
         raise ValueError(f"{path}: missing columns {missing}")
@@ -78,33 +62,27 @@ def _rates(k, n) -> list[tuple[float, float, float]]:
     return [(p.percent, p.ci_lower, p.ci_upper) for p in map(proportion, map(int, k), map(int, n))]
 
 
-def response_table(cohort: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
-    """The cohort's rows (CR with >= 5% marrow blasts, MRD response in all; ``high_blast_pct``:
-    >= 50% blasts in that denominator), then the trials, with ``percent``, ``ci_lower``,
-    ``ci_upper``, ``is_cohort`` and ``label`` (study, comparator, endpoint if several)."""
-    f, rows = flags(cohort), []
-    for key, mask, endpoint, outcome in (("cohort_cr", f["overt"], "CR", f["cr"]),
-                                         ("cohort_mrd", f["all"], "MRD response",
-                                          f["mrd_response"])):  # fmt: skip
-        n = int(mask.sum())
-        rows.append({"key": key, "study": STUDY, "endpoint": endpoint, "arm": "blinatumomab",
-                     "responders": int((mask & outcome).sum()), "n": n, "checked": "yes",
-                     "high_blast_pct": 100 * (mask & f["high_blasts"]).sum() / n if n else np.nan,
-                     "count_source": "computed",
-                     "source_note": "computed from the cohort table"})  # fmt: skip
-    ours = pd.DataFrame(rows).astype({"responders": "Int64", "n": "Int64"})
-    both = pd.concat([ours, trials], ignore_index=True)
-    both[["percent", "ci_lower", "ci_upper"]] = _rates(both["responders"], both["n"])
-    both["is_cohort"] = both["study"] == STUDY
-    several = both.groupby("study")["endpoint"].transform("nunique") > 1
-    both["label"] = both["study"] + _arm(both) + (" (" + both["endpoint"] + ")").where(several, "")
-    return both
-
-
-def _arm(table: pd.DataFrame) -> pd.Series:
-    """The comparator arm as ", arm" (empty for blinatumomab)."""
+def _label(table: pd.DataFrame) -> pd.Series:
+    """Study, and the comparator arm where it is not blinatumomab."""
     arm = ", " + table["arm"].str.split(" (", regex=False).str[0]
-    return arm.where(table["arm"] != "blinatumomab", "")
+    return table["study"] + arm.where(table["arm"] != "blinatumomab", "")
+
+
+def response_table(cohort: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """The cohort's rows (CR with >= 5% blasts, MRD response in all), then the trials, with
+    ``percent``, ``ci_lower``, ``ci_upper``, ``is_cohort`` and ``label`` (:func:`_label`)."""
+    f = flags(cohort)
+    ours = pd.DataFrame([{
+        "key": key, "study": STUDY, "endpoint": endpoint, "arm": "blinatumomab",
+        "responders": int((mask & yes).sum()), "n": int(mask.sum()), "checked": "yes",
+        "high_blast_pct": 100 * (mask & f["high_blasts"]).mean() / mask.mean() if mask.any()
+        else np.nan, "count_source": "computed", "source_note": "computed from the cohort table"}
+        for key, mask, endpoint, yes in (("cohort_cr", f["overt"], "CR", f["cr"]), (
+            "cohort_mrd", f["all"], "MRD response", f["mrd_response"]))])  # fmt: skip
+    both = pd.concat([ours.astype({"responders": "Int64", "n": "Int64"}), trials])
+    both = both.reset_index(drop=True).assign(is_cohort=lambda d: d["study"] == STUDY)
+    both[["percent", "ci_lower", "ci_upper"]] = _rates(both["responders"], both["n"])
+    return both.assign(label=_label(both))
 
 
 def _count(table: pd.DataFrame, k: str = "responders", n: str = "n") -> pd.Series:
@@ -128,22 +106,27 @@ def format_response_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def forest_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """What the forest plot draws: ``label`` († where not checked), ``endpoint``, ``percent``,
-    ``ci_lower``, ``ci_upper``, ``is_cohort``, ``derived`` and ``text`` (k/n and % (CI))."""
-    out = table[["label", "endpoint", "percent", "ci_lower", "ci_upper", "is_cohort"]].copy()
-    out["label"] += table["checked"].eq("no").map({True: "†", False: ""})
-    out["derived"] = table["count_source"].eq("derived")
-    out["text"] = _count(table) + "   " + pd.Series(_pct_ci(table), index=table.index)
-    return out
+    """What the forest plot draws, top to bottom: per endpoint a header row (``kind``
+    "endpoint"), then its studies (this cohort first): ``row``, ``study`` († not checked),
+    ``n_of_n``, ``rate``, ``ci`` (texts), ``percent``, ``ci_lower``, ``ci_upper``,
+    ``is_cohort``, ``derived`` (a count derived from a rounded percentage)."""
+    t = table.assign(order=table["endpoint"].map(ENDPOINTS.index)).sort_values(
+        ["order", "is_cohort"], ascending=[True, False], kind="mergesort")  # fmt: skip
+    studies = t[["endpoint", "order", "percent", "ci_lower", "ci_upper", "is_cohort"]].assign(
+        kind="study", study=t["label"] + t["checked"].eq("no").map({True: "†", False: ""}),
+        n_of_n=_count(t), rate=t["percent"].map(fmt.number),
+        ci=[fmt.ci(lo, hi) for lo, hi in zip(t["ci_lower"], t["ci_upper"])],
+        derived=t["count_source"].eq("derived"))  # fmt: skip
+    heads = studies.drop_duplicates("order")[["endpoint", "order"]].assign(
+        kind="endpoint", study=lambda d: d["endpoint"], n_of_n="", rate="", ci="",
+        is_cohort=False, derived=False)  # fmt: skip
+    out = pd.concat([heads, studies]).sort_values(["order", "kind"], kind="mergesort")
+    return out.drop(columns="order").reset_index(drop=True).rename_axis("row").reset_index()
 
 
 def burden_table(cohort: pd.DataFrame) -> pd.DataFrame:
-    """CR by marrow blasts at the start (< 5%: a sustained CR).
-
-    Not a published result: the paper's Table 3 is not in its text; the >= 50% labels are the
-    reconstruction's choice.  Columns: ``group``, ``label``, ``n``, ``share_all``, ``share_overt``
-    (%; NaN for ``low_burden``), ``cr``, ``cr_pct``, ``cr_ci_lower``, ``cr_ci_upper``.
-    """
+    """CR by marrow blasts at the start (< 5%: a sustained CR; not published): ``group``,
+    ``label``, ``n``, ``share_all``, ``share_overt`` (%), ``cr``, ``cr_pct`` and its CI."""
     f = flags(cohort)
     n, cr = f[list(_BURDEN)].sum(), f.loc[f["cr"], list(_BURDEN)].sum()
     out = pd.DataFrame({"group": list(_BURDEN), "label": list(_BURDEN.values()), "n": n.values,
@@ -158,16 +141,8 @@ def format_burden_table(burden: pd.DataFrame) -> pd.DataFrame:
     """:func:`burden_table` as text, as the chapter shows it."""
     return pd.DataFrame({
         "marrow blasts at start": burden["label"], "n": burden["n"],
-        "% of all patients": burden["share_all"].map(fmt.number),
-        "CR / n": _count(burden, "cr"),
+        "% of all patients": burden["share_all"].map(fmt.number), "CR / n": _count(burden, "cr"),
         "CR, % (95% CI)": _pct_ci(burden, ("cr_pct", "cr_ci_lower", "cr_ci_upper"))})  # fmt: skip
-
-
-def burden_test(cohort: pd.DataFrame) -> dict:
-    """CR with >= 50% against 5-49% blasts among the patients with overt disease, as
-    :func:`~analysis.stats.proportions.compare_proportions` (``p_value`` NaN if one is empty)."""
-    f = flags(cohort)
-    return compare_proportions(f.loc[f["overt"], "cr"], f.loc[f["overt"], "high_blasts"])
 
 
 def quote_check(trials: pd.DataFrame) -> pd.DataFrame:
@@ -184,31 +159,40 @@ def quote_check(trials: pd.DataFrame) -> pd.DataFrame:
 def format_quote_table(quotes: pd.DataFrame) -> pd.DataFrame:
     """:func:`quote_check` as text, as the chapter shows it."""
     return pd.DataFrame({
-        "study": quotes["study"] + _arm(quotes),
-        "paper quotes, %": [fmt.number(x, None) for x in quotes["quoted_pct"]],
-        "where": quotes["quoted_where"],
+        "study": _label(quotes), "paper quotes, %": quotes["quoted_pct"].map(
+            lambda x: fmt.number(x, None)), "where": quotes["quoted_where"],
         "source, %": _count(quotes) + " = " + quotes["source_pct"].map(fmt.number),
         "agrees": quotes["agrees"].map({True: "yes", False: "NO"}),
         "checked": quotes["checked"]})  # fmt: skip
 
 
 def texts(cohort: pd.DataFrame, trials: pd.DataFrame) -> dict[str, str]:
-    """The chapter's numbers as glue-ready strings (keys without the ``context_`` prefix)."""
+    """The chapter's numbers as glue-ready strings, the test of CR by >= 50% against 5-49%
+    blasts among the overt (``burden_p``, ``burden_test``) and the sentences of :data:`TEXTS`
+    the data choose (``mrd_start``, ``high_vs_paper``, ``burden_reading``)."""
     t = response_table(cohort, trials).set_index("key")
     t["width"] = t["ci_upper"] - t["ci_lower"]
     names = {"responders": "k", "n": "n", "percent": "pct", "ci_lower": "lo", "ci_upper": "hi",
              "quoted_pct": "quoted", "high_blast_pct": "high", "width": "width"}  # fmt: skip
     b = burden_table(cohort).set_index("group").drop(columns="label")
     f, q, zhou = flags(cohort), quote_check(trials), t.loc["zhou2022"]
+    test = compare_proportions(f.loc[f["overt"], "cr"], f.loc[f["overt"], "high_blasts"])
     values = {f"{k}_{name}": t.at[k, c] for k in t.index for c, name in names.items()}
     values |= {f"{g}_{c}": b.at[g, c] for g in b.index for c in b.columns}
     values |= {f"checked_{v}": (trials["checked"] == v).sum() for v in CHECKED_VALUES} | {
         "n_trial_rows": len(trials), "n_patients": len(cohort), "n_quotes": len(q),
         "n_ph_positive": f["ph_positive"].sum(), "n_age_le18": f["age_le18"].sum(),
-        "n_mrd_positive": f["mrd_positive_start"].sum(),
+        "n_mrd_positive": f["mrd_positive_start"].sum(), "n_quotes_disagree": (~q["agrees"]).sum(),
         "n_derived": (trials["count_source"] == "derived").sum(),
-        "n_quotes_disagree": (~q["agrees"]).sum(),
         "zhou2022_quoted_count": derived_count(zhou["quoted_pct"], int(zhou["n"]))}  # fmt: skip
     out = {k: str(v) if isinstance(v, int | np.integer) else fmt.number(v)
-           for k, v in values.items()}  # fmt: skip
-    return out | {"burden_p": fmt.p_value(burden_test(cohort)["p_value"])}
+           for k, v in values.items()} | {"burden_p": fmt.p_value(test["p_value"]),
+           "burden_test": test["test"], "paper_high": load_ledger().set_index("id").at[
+               "pct_high_blasts", "printed"]}  # fmt: skip
+    lo, hi, rate = *b.loc["high_blasts", ["cr_ci_lower", "cr_ci_upper"]], zhou["percent"]
+    side = "none" if np.isnan(hi) else "inside" if lo <= rate <= hi else (
+        "above" if rate > hi else "below")  # fmt: skip
+    holds = {"mrd_start": cohort.get("mrd_positive_at_start", pd.Series()).notna().any(),
+             "high_vs_paper": out["high_blasts_share_all"] == out["paper_high"]}  # fmt: skip
+    out |= {k: TEXTS[k][0 if ok else 1].format(**out) for k, ok in holds.items()}
+    return out | {"burden_reading": TEXTS["burden_reading"][side]}
