@@ -323,11 +323,12 @@ def simon_makuch_figure_data(cohort: pd.DataFrame, endpoint: str = "os") -> pd.D
     :func:`analysis.results.km.figure_data` (no band; under the plot, patients at risk at a
     tick in the state they are in then).
 
-    At a transplant time, lifelines' delayed entry counts the patient transplanted then at
-    risk in the transplanted group (entry <= t); the Mantel-Byar risk sets (start < t <= stop)
-    do not.  They differ only if the transplanted group has an event at a transplant time;
-    on the reconstruction it never does, so the curves equal those of the Mantel-Byar risk
-    sets (``tests/test_sensitivity.py``).
+    Ties: at a time when one patient is transplanted and another has the event, lifelines'
+    delayed-entry Kaplan-Meier removes the events before adding the patients who enter
+    (lifelines issue 497), so the risk sets are those of the Mantel-Byar test, start < t <=
+    stop; its event table's ``at_risk`` (the km rows' ``n_at_risk``) does count the patients
+    entering at t.  On the reconstruction the curves equal those of the hand-written version
+    this replaced, which one transplant at the time of a death (OS, 4.1 months) tests.
     """
     p = transplant_periods(cohort, endpoint)
     g = p["transplanted"].to_numpy(bool)
