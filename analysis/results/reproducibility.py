@@ -49,14 +49,18 @@ def by_chapter(report: pd.DataFrame) -> pd.DataFrame:
     return counts.size().unstack(fill_value=0).reset_index().rename_axis(columns=None)
 
 
-def chapter_tables(report: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """For each chapter, its entries: ``measure``, ``paper``, ``recomputed``, ``status`` and
-    ``where in the paper``."""
+def chapter_tables(report: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str, str]]:
+    """For each chapter, ``(table, caption, label)``: its entries with ``measure``, ``paper``,
+    ``recomputed``, ``status`` and ``where in the paper``, labelled ``tbl-repro-<chapter>``."""
     shown = pd.DataFrame({"chapter": report["chapter"], "measure": report["measure"],
                           "paper": report["printed"], "recomputed": report["recomputed"],
                           "status": _status(report),
                           "where in the paper": report["where"]})  # fmt: skip
-    return {ch: part.drop(columns="chapter") for ch, part in shown.groupby("chapter", sort=False)}
+    out = {}
+    for ch, part in shown.groupby("chapter", sort=False):
+        caption = f"Published numbers of the {ch} chapter, recomputed."
+        out[ch] = (part.drop(columns="chapter"), caption, f"tbl-repro-{ch}")
+    return out
 
 
 def figure_fingerprints(cohort: pd.DataFrame) -> pd.DataFrame:

@@ -88,13 +88,20 @@ def reconstructions(seeds=DEFAULT_SEEDS):
     return out
 
 
-def _fingerprint(seeds, *dirs) -> str:
-    """Hash of the seeds and of the code and data files in ``dirs`` of the package."""
+def _fingerprint(seeds, *names) -> str:
+    """Hash of the seeds and of the package's files and directories ``names``."""
     digest = hashlib.sha256(",".join(str(int(s)) for s in seeds).encode())
-    for path in sorted(p for d in dirs for p in (config.PACKAGE / d).glob("*.*")):
-        if path.suffix in (".py", ".yml"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in names:
+        path = config.PACKAGE / name
+        for f in sorted(path.glob("*.*")) if path.is_dir() else [path]:
+            if f.suffix in (".py", ".yml"):
+                digest.update(f.name.encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:16]
+
+
+#: What the values depend on: the reconstruction and everything the quantities call.
+_INPUTS = ("config.py", "data", "stats", "paper", "results/km.py", "results/sensitivity.py",
+           "results/robustness.py", "results/robustness.yml")  # fmt: skip
 
 
 def robustness(seeds=DEFAULT_SEEDS, *, reference=None, cache_dir=None, use_cache=True):
@@ -104,7 +111,7 @@ def robustness(seeds=DEFAULT_SEEDS, *, reference=None, cache_dir=None, use_cache
     (default ``_build/sensitivity``) under a hash of the seeds and of the code and data they
     depend on.  ``reference``, ``(cohort, ae)`` of the book's cohort, is added as seed -1.
     """
-    key = _fingerprint(seeds, "paper", "stats", "data", "results")
+    key = _fingerprint(seeds, *_INPUTS)
     path = Path(cache_dir or config.BUILD_DIR / "sensitivity") / f"values-{key}.csv"
     table = quantities()
     if use_cache and path.is_file():
