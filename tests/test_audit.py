@@ -1,12 +1,20 @@
-"""The consistency audit: GRIM, intervals, Kaplan-Meier feasibility and the audit table."""
+"""The consistency audit of the paper (analysis.paper.audit).
+
+Expected values come from the paper (section named) or from statsmodels, scipy and lifelines
+called directly; GRIM and Kaplan-Meier feasibility themselves are tested in test_stats.py.
+"""
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis import audit, load_adverse_events, load_cohort, survival
+from analysis import load_adverse_events, load_cohort
+from analysis.paper import audit, ledger
+from analysis.stats import survival
+from analysis.stats.consistency import km_feasibility
 
 
 @pytest.fixture(scope="module")
@@ -14,73 +22,31 @@ def table():
     return audit.audit(load_cohort(), load_adverse_events())
 
 
-# ------------------------------------------------------------------ GRIM and intervals
+# ------------------------------------------------------------------ intervals
 
 
-@pytest.mark.parametrize(
-    "printed, n, ks",
-    [("62.5", 16, [10]), ("36.8", 19, [7]), ("36.8", 15, []), ("63.2", 19, [12]),
-     ("75", 8, [6]), ("80.0", 15, [12]), ("15.8", 19, [3]), ("33", 3, [1])],
-)  # fmt: skip
-def test_grim(printed, n, ks):
-    assert audit.grim(printed, n) == ks
-
-
-def test_round_half_up():
-    assert str(audit.round_half_up(0.125, 2)) == "0.13"  # Python's round() gives 0.12
-    assert str(audit.round_half_up(100 * 4 / 19, 1)) == "21.1"
-
-
-@pytest.mark.parametrize("k, n", [(12, 15), (12, 19), (3, 17), (1, 9), (30, 31)])
-@pytest.mark.parametrize("method, sm", [("exact", "beta"), ("wilson", "wilson"),
-                                        ("jeffreys", "jeffreys"), ("wald", "normal")])  # fmt: skip
-def test_ci_by_method_matches_statsmodels(k, n, method, sm):
-    lo, hi = audit.ci_by_method(k, n, method)
-    ref = proportion_confint(k, n, alpha=0.05, method=sm)
-    assert (lo, hi) == pytest.approx((100 * ref[0], 100 * ref[1]), abs=1e-8)
+def test_ci_methods_match_statsmodels():
+    t = audit.ci_methods()
+    assert set(t["id"]) == {"ci_cr_overt", "ci_mrd_response"}
+    sm = {"exact": "beta", "wilson": "wilson", "jeffreys": "jeffreys", "wald": "normal"}
+    for r in t.itertuples():
+        lo, hi = proportion_confint(r.k, r.n, alpha=0.05, method=sm[r.method])
+        assert (r.lower, r.upper) == pytest.approx((100 * lo, 100 * min(hi, 1.0)), abs=1e-8)
 
 
 def test_the_paper_used_exact_intervals():
     # Abstract and Results: 12/15 (51.9-95.7) and 12/19 (38.4-83.7) are Clopper-Pearson
     t = audit.ci_methods()
-    assert set(t["id"]) == {"ci_cr_overt", "ci_mrd_response"}
     assert audit.identify_ci_method(t) == ["exact"]
     wald = t[(t["id"] == "ci_cr_overt") & (t["method"] == "wald")].iloc[0]
-    assert round(wald["upper"], 1) == 100.0  # 80% +- 20.2 points, clipped
-
-
-# ------------------------------------------------------------------ Kaplan-Meier feasibility
-
-
-def test_km_feasibility_of_the_published_survival():
-    # the three orders found independently for 1-year OS 64.2% +- 12.1% (BUILD-NOTES)
-    os_ = audit.km_feasibility(19, 7, "64.2", "12.1")
-    assert set(os_.orders) == {"DDDCCDDCCCD", "DDCDDCDCCCD", "CDDDDDCCCCD"}
-    assert os_.orders_half_width == 0  # the "±" is a standard error, not a CI half-width
-    # 1-year RFS 73.3% +- 11.4% among 16: one early censoring, then the four events (11/15)
-    rfs = audit.km_feasibility(16, 4, "73.3", "11.4")
-    assert rfs.orders == ("CDDDD",)
-
-
-def test_km_feasibility_orders_reproduce_with_kaplan_meier():
-    for order in audit.km_feasibility(19, 7, "64.2", "12.1").orders:
-        n = 19
-        t = np.arange(1.0, n + 1)  # the order's observations, then the rest after 12 months
-        e = np.array([ch == "D" for ch in order] + [False] * (n - len(order)), dtype=int)
-        km = survival.kaplan_meier(t, e)
-        s, se = survival.survival_at(km, len(order))
-        assert (round(100 * s, 1), round(100 * se, 1)) == (64.2, 12.1)
-
-
-def test_km_feasibility_small_cases():
-    # two patients, one death first: S = 1/2, Greenwood SE = 1/2 * sqrt(1/(2*1)) = 35.4%;
-    # the estimate is attainable, but at 1/2 the median is reached
-    f = audit.km_feasibility(2, 1, "50.0", "35.4")
-    assert f.orders == () and f.orders_any_median == 1 and not f.feasible
-    # three patients, one death first: S = 2/3, SE = 2/3 * sqrt(1/6) = 27.2%; median not reached
-    f = audit.km_feasibility(3, 1, "66.7", "27.2")
-    assert f.orders == ("D",) and f.feasible and f.orders_half_width == 0
-    assert not audit.km_feasibility(5, 1, "50.0", "10.0").feasible
+    z = stats.norm.ppf(0.975)
+    assert wald["lower"] == pytest.approx(100 * (0.8 - z * np.sqrt(0.8 * 0.2 / 15)))
+    assert wald["upper"] == 100.0  # 80% + 20.2 points, clipped
+    shown = audit.ci_table(t)
+    assert shown.columns.tolist() == ["k", "n", "paper", "exact (Clopper-Pearson)", "Wilson",
+                                      "Jeffreys", "Wald"]  # fmt: skip
+    assert shown["exact (Clopper-Pearson)"].tolist() == ["51.9-95.7 ✓", "38.4-83.7 ✓"]
+    assert not shown[["Wilson", "Jeffreys", "Wald"]].stack().str.contains("✓").any()
 
 
 # ------------------------------------------------------------------ arithmetic
@@ -90,8 +56,8 @@ def test_evaluate():
     assert audit.evaluate("12 + 4 + 2 == 19") == (False, "18 ≠ 19")
     assert audit.evaluate("0.625 * 16 == 9 + 1 + 1") == (False, "10 ≠ 11")
     assert audit.evaluate("12 >= (19 + 1) / 2") == (True, "12 ≥ 10")
-    assert audit.evaluate("1.7 <= 11.0 <= 28.5")[0]
-    assert not audit.evaluate("1 <= 3 <= 2")[0]
+    assert audit.evaluate("1.7 <= 11.0 <= 28.5") == (True, "1.7 ≤ 11 ≤ 28.5")
+    assert audit.evaluate("1 <= 3 <= 2") == (False, "1 ≤ 3 > 2")
     for bad in ("__import__('os')", "x + 1 == 2", "12 + 4"):
         with pytest.raises(ValueError):
             audit.evaluate(bad)
@@ -140,29 +106,46 @@ def test_audit_statuses(table):
 
 
 def test_audit_rows_say_where_and_why(table):
-    assert (table["where"].str.len() > 0).all()
-    assert (table["statement"].str.len() > 0).all()
-    disc = table[table["status"] == "discrepancy"]
-    assert (disc["explanation"].str.len() > 0).all()
-    row = table.set_index("id").loc["fisher_cr_prior_hsct"]
-    assert "P = 0.029" in row["recomputed"]
-    row = table.set_index("id").loc["ledger_os_mrd_p"]
+    assert (table["where"].str.len() > 0).all() and (table["statement"].str.len() > 0).all()
+    assert (table.loc[table["status"] == "discrepancy", "explanation"].str.len() > 0).all()
+    rows = table.set_index("id")
+    # Results, Treatment response: Fisher's exact test, P = 0.029 (0 of 2 against 12 of 13)
+    p = stats.fisher_exact([[0, 2], [12, 1]]).pvalue
+    assert (
+        f"P = {p:.3f}"
+        in rows.loc["fisher_cr_prior_hsct", "recomputed"]
+        == ("Fisher two-sided P = 0.029 (chi-square 0.002, with Yates' correction 0.037)")
+    )
+    # the 62.5% of 16 that are 10, against the 11 transplants the text describes (68.8%)
+    assert rows.loc["grim_cr_to_hsct", "recomputed"] == "k = 10 of 16; the text gives 11 (68.8%)"
+    row = rows.loc["ledger_os_mrd_p"]
     assert row["printed"] == "0.023" and row["recomputed"] == "0.023"
     assert row["where"].startswith("Abstract")  # from the ledger
 
 
+def test_kaplan_meier_rows_reproduce_with_lifelines(table):
+    # each order of deaths (D) and censorings (C) the audit lists gives the paper's
+    # 64.2% +- 12.1% (Abstract) when estimated with lifelines
+    assert "3 orders" in table.set_index("id").loc["km_os_1y", "recomputed"]
+    for order in km_feasibility(19, 7, "64.2", "12.1").orders:
+        t = np.arange(1.0, 20)
+        e = np.array([ch == "D" for ch in order] + [False] * (19 - len(order)), dtype=int)
+        s, se = survival.survival_at(survival.kaplan_meier(t, e), len(order))
+        assert (round(100 * s, 1), round(100 * se, 1)) == (64.2, 12.1)
+
+
 def test_every_recorded_discrepancy_is_in_the_audit(table):
-    recorded = set(audit.load_discrepancies()["id"])
-    assert recorded <= set(table["discrepancy"])
-    # merged, not duplicated: each recorded id has one row of its own at most
+    assert set(ledger.load_discrepancies()["id"]) <= set(table["discrepancy"])
     assert not table.loc[table["category"] == "recorded", "id"].duplicated().any()
+    recorded = [r["discrepancy"] for r in audit.load_claims()["recorded"]]
+    assert table.loc[table["category"] == "recorded", "id"].tolist()[: len(recorded)] == recorded
 
 
 def test_a_newly_recorded_discrepancy_appears_unclassified(monkeypatch):
-    known = audit.load_discrepancies()
+    known = ledger.load_discrepancies()
     extra = {"id": "new_one", "where": "Results, Adverse events", "statement": "s",
              "finding": "f.", "resolution": "r."}  # fmt: skip
-    monkeypatch.setattr(audit, "load_discrepancies",
+    monkeypatch.setattr(ledger, "load_discrepancies",
                         lambda path=None: pd.concat([known, pd.DataFrame([extra])]))  # fmt: skip
     row = audit.audit().set_index("id").loc["new_one"]
     assert row["status"] == "discrepancy" and row["where"] == "Results, Adverse events"
@@ -175,3 +158,25 @@ def test_audit_without_a_cohort_and_counts():
     counts = audit.status_counts(t)
     assert counts.loc["all", "all"] == len(t)
     assert counts.loc["all", list(audit.STATUSES)].sum() == len(t)
+
+
+def test_texts_and_discrepancy_list(table):
+    texts = audit.texts(table)
+    assert all(isinstance(v, str) for v in texts.values())
+    counts = table["status"].value_counts()
+    assert texts["n_checks"] == str(len(table)) and texts["n_discrepancy"] == str(
+        counts["discrepancy"])  # fmt: skip
+    # Discussion: "36.8% of patients had high tumor burden" is 7 of 19, and no count of 15
+    assert (texts["burden_k"], texts["burden_overt_k"]) == ("7", "no count")
+    assert (texts["hsct_k"], texts["hsct_text_k"], texts["hsct_text_pct"]) == ("10", "11", "68.8")
+    assert (texts["ci_method"], texts["wald_upper"], texts["fisher_p"]) == (
+        "exact",
+        "100.0",
+        "0.029",
+    )
+    assert (texts["km_os_orders"], texts["km_rfs_list"], texts["km_os_half"]) == ("3", "CDDDD", "0")
+    assert texts["cycles_result"] == "18 ≠ 19"  # Results: 12 + 4 + 2 patients of 19
+    listed = audit.discrepancy_list(table)
+    found = table[table["status"] == "discrepancy"]
+    assert listed.count("\n- **") + 1 == len(found)
+    assert all(f"“{s}”" in listed for s in found["statement"])

@@ -1,4 +1,9 @@
-"""Sensitivity analyses against lifelines, statsmodels and hand calculations."""
+"""Sensitivity analyses (results.sensitivity, results.robustness, figures.sensitivity).
+
+Expected values come from the paper (section named), from hand calculation on small
+examples, or from an independent implementation (scipy's beta quantiles, statsmodels,
+lifelines called directly, a partial likelihood maximised here) - never from the code tested.
+"""
 
 import matplotlib
 
@@ -7,11 +12,20 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
-from lifelines import AalenJohansenFitter, KaplanMeierFitter
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import logrank_test
+from scipy import stats
+from scipy.optimize import minimize_scalar
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis import derive, load_adverse_events, load_cohort, sensitivity, survival
+from analysis import load_adverse_events, load_cohort, load_ledger
+from analysis.data import derive
+from analysis.figures import sensitivity as figures
+from analysis.results import robustness, sensitivity
+from analysis.stats import survival
+
+Z = stats.norm.ppf(0.975)
 
 
 @pytest.fixture(scope="module")
@@ -19,189 +33,155 @@ def cohort():
     return load_cohort()
 
 
+@pytest.fixture(scope="module")
+def comparison(cohort):
+    return sensitivity.transplant_comparison(cohort)
+
+
+def _km_by_hand(start, stop, event, times):
+    """Product-limit estimate on the risk sets start < t <= stop (Mantel-Byar), at ``times``."""
+    s, out = 1.0, []
+    for t in times:
+        at_risk = ((start < t) & (stop >= t)).sum()
+        d = ((stop == t) & (event == 1)).sum()
+        s *= 1 - d / at_risk if at_risk else 1.0
+        out.append(s)
+    return np.array(out)
+
+
 # ------------------------------------------------------------------ confidence intervals
-
-
-@pytest.mark.parametrize("k, n", [(1, 5), (12, 15), (12, 19), (16, 19), (3, 40), (57, 60)])
-@pytest.mark.parametrize("method, sm", [("exact", "beta"), ("wilson", "wilson"),
-                                        ("jeffreys", "jeffreys")])  # fmt: skip
-def test_intervals_match_statsmodels(k, n, method, sm):
-    t = sensitivity.proportion_cis({"x": (k, n)}, methods=[method])
-    lo, hi = proportion_confint(k, n, alpha=0.05, method=sm)
-    assert t.loc[0, "ci_lower"] == pytest.approx(100 * lo, abs=1e-8)
-    assert t.loc[0, "ci_upper"] == pytest.approx(100 * hi, abs=1e-8)
-    assert t.loc[0, "width"] == pytest.approx(100 * (hi - lo), abs=1e-8)
-
-
-def test_jeffreys_boundaries_and_empty_denominator():
-    # Brown, Cai and DasGupta's modification: the limit is 0 (1) when k = 0 (k = n);
-    # statsmodels leaves the beta quantile there, so only the other limit is compared.
-    t = sensitivity.proportion_cis({"none": (0, 5), "all": (5, 5), "empty": (0, 0)},
-                                   methods=["jeffreys"]).set_index("rate")  # fmt: skip
-    assert t.loc["none", "ci_lower"] == 0.0
-    assert t.loc["none", "ci_upper"] == pytest.approx(
-        100 * proportion_confint(0, 5, method="jeffreys")[1]
-    )
-    assert t.loc["all", "ci_upper"] == 100.0
-    assert np.isnan(t.loc["empty", "ci_lower"]) and np.isnan(t.loc["empty", "percent"])
 
 
 def test_response_cis_reproduce_the_paper(cohort):
     # Abstract and Results: CR 12/15, 80.0% (51.9-95.7); MRD response 12/19, 63.2% (38.4-83.7)
     t = sensitivity.response_cis(cohort).set_index(["key", "method"])
-    cr = t.loc[("cr_overt", "exact")]
-    assert (cr.k, cr.n) == (12, 15)
-    assert [round(cr.ci_lower, 1), round(cr.ci_upper, 1)] == [51.9, 95.7]
-    mrd = t.loc[("mrd_all", "exact")]
-    assert [round(mrd.ci_lower, 1), round(mrd.ci_upper, 1)] == [38.4, 83.7]
-    # Wilson 12/15 by hand: (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
-    z, p, n = 1.959963984540054, 0.8, 15
-    centre, half = p + z * z / (2 * n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    w = t.loc[("cr_overt", "wilson")]
-    assert w.ci_lower == pytest.approx(100 * (centre - half) / (1 + z * z / n))
-    assert w.ci_upper == pytest.approx(100 * (centre + half) / (1 + z * z / n))
-    assert set(t.index.get_level_values("method")) == set(sensitivity.CI_METHODS)
+    cr, mrd = t.loc[("cr_overt", "exact")], t.loc[("mrd_all", "exact")]
+    assert (cr.k, cr.n, mrd.k, mrd.n) == (12, 15, 12, 19)
+    assert [round(x, 1) for x in (cr.ci_lower, cr.ci_upper, mrd.ci_lower, mrd.ci_upper)] == [
+        51.9, 95.7, 38.4, 83.7]  # fmt: skip
+    # Clopper-Pearson from beta quantiles; Wilson by its formula; Jeffreys from statsmodels
+    for (_, method), r in t.iterrows():
+        k, n = r.k, r.n
+        if method == "exact":
+            ref = (stats.beta.ppf(0.025, k, n - k + 1), stats.beta.ppf(0.975, k + 1, n - k))
+        elif method == "wilson":
+            p = k / n
+            centre, half = p + Z**2 / (2 * n), Z * np.sqrt(p * (1 - p) / n + Z**2 / (4 * n * n))
+            ref = ((centre - half) / (1 + Z**2 / n), (centre + half) / (1 + Z**2 / n))
+        else:
+            ref = proportion_confint(k, n, method="jeffreys")
+        assert (r.ci_lower, r.ci_upper) == pytest.approx((100 * ref[0], 100 * ref[1]), abs=1e-7)
+        assert r.width == pytest.approx(r.ci_upper - r.ci_lower)
+    assert list(t.index.get_level_values("method").unique()) == ["exact", "wilson", "jeffreys"]
+
+
+def test_jeffreys_upper_limit_when_everyone_responds(cohort):
+    # statsmodels' Jeffreys limit at k = n is the plain beta quantile, below 100%: the
+    # Brown-Cai-DasGupta modification (upper limit 1) is not applied.
+    everyone = cohort.assign(cr=True)
+    t = sensitivity.response_cis(everyone).set_index(["key", "method"])
+    upper = t.loc[("cr_all", "jeffreys"), "ci_upper"]
+    assert upper == pytest.approx(100 * stats.beta.ppf(0.975, 19.5, 0.5)) and upper < 100
+
+
+def test_ci_table_and_texts(cohort):
+    cis = sensitivity.response_cis(cohort)
+    table = sensitivity.ci_table(cis)
+    assert list(table.columns) == ["rate", "k/n", "exact (Clopper-Pearson)", "Wilson", "Jeffreys"]
+    assert table.iloc[0].tolist()[:3] == ["CR, patients with overt disease", "12/15", "51.9–95.7"]
+    texts = sensitivity.ci_texts(cis)
+    assert (texts["cr_overt_percent"], texts["mrd_all_percent"]) == ("80.0", "63.2")
+    assert texts["cr_overt_exact_ci_lower"] == texts["cr_lowest_lower"] == "51.9"
+    assert texts["cr_above_half"] == "above"
+    # largest distance of a Wilson or Jeffreys limit from the exact one, over the three rates
+    shifts = [abs(100 * (a - b)) for k, n in ((12, 15), (12, 19), (16, 19))
+              for m in ("wilson", "jeffreys")
+              for a, b in zip(proportion_confint(k, n, method=m),
+                              proportion_confint(k, n, method="beta"))]  # fmt: skip
+    assert texts["ci_max_shift"] == f"{max(shifts):.1f}"
 
 
 # ------------------------------------------------------------------ follow-up
 
 
-def test_followup_summary(cohort):
-    fu = sensitivity.followup_summary(cohort)
+def test_followup(cohort):
+    fu = sensitivity.followup(cohort)
     assert round(fu.loc["observed", "months"], 1) == 11.0  # Results, Survival outcomes
     os_ = derive.os_table(cohort)
     kmf = KaplanMeierFitter().fit(os_["time"], 1 - os_["event"])
     assert fu.loc["reverse_km", "months"] == pytest.approx(kmf.median_survival_time_)
     alive = os_["event"] == 0
     assert fu.loc["survivors", "months"] == pytest.approx(os_.loc[alive, "time"].median())
-    assert fu.loc["survivors", "n"] == alive.sum() == 12
-    # the reverse Kaplan-Meier median is never below the median among survivors' times here
-    assert fu.loc["reverse_km", "months"] > fu.loc["observed", "months"]
+    assert fu.loc["survivors", "n"] == alive.sum() == 12  # Results: 12 patients alive
+    texts = sensitivity.followup_texts(fu)
+    assert texts["followup_printed"] == texts["followup_observed"] == "11.0"
+    table = sensitivity.followup_table(fu)
+    assert list(table.columns) == ["method", "median (months)", "patients"] and len(table) == 3
 
 
 # ------------------------------------------------------------------ competing risks
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_aalen_johansen_matches_lifelines(seed):
-    rng = np.random.default_rng(seed)
-    t = rng.exponential(10, 80)  # continuous: no ties, so lifelines does not jitter
-    c = rng.integers(0, 3, 80)
-    aj = sensitivity.aalen_johansen(t, c, {1: "a", 2: "b"})
-    for k, name in ((1, "a"), (2, "b")):
-        ref = AalenJohansenFitter(calculate_variance=False).fit(t, c, event_of_interest=k)
-        ref = ref.cumulative_density_[f"CIF_{k}"]
-        ours = aj.set_index("time")[f"cif_{name}"]
-        assert ours.to_numpy() == pytest.approx(ref.reindex(ours.index).to_numpy(), abs=1e-12)
-    total = aj["cif_a"] + aj["cif_b"] + aj["survival"]
-    assert total.to_numpy() == pytest.approx(1.0)
+def _tiny_cr_cohort(times, events, relapses):
+    """Patients in CR with RFS ``times``, ``events`` and whether the event is a relapse."""
+    times = np.asarray(times, float)
+    relapse_months = np.where(relapses, times, np.nan)
+    return pd.DataFrame({"cr": True, "rfs_months": times, "rfs_event": events,
+                         "relapse": relapses, "relapse_months": relapse_months})  # fmt: skip
 
 
-def test_aalen_johansen_by_hand_with_ties():
-    # times 1 (relapse), 2 (death), 2 (relapse), 3 (censored), 4 (relapse)
-    aj = sensitivity.aalen_johansen([1, 2, 2, 3, 4], [1, 2, 1, 0, 1], {1: "r", 2: "d"})
-    # S(1) = 4/5; at 2: 2 events among 4 -> relapse += 4/5 * 1/4, death += 4/5 * 1/4
-    # S(2) = 4/5 * 2/4 = 2/5; at 4: 1 of 1 -> relapse += 2/5
-    assert aj["cif_r"].tolist() == pytest.approx([0, 0.2, 0.4, 0.4, 0.8])
-    assert aj["cif_d"].tolist() == pytest.approx([0, 0, 0.2, 0.2, 0.2])
-    with pytest.raises(ValueError):
-        sensitivity.aalen_johansen([1, 2], [1, -1])
-
-
-def test_competing_risks_split_one_minus_rfs(cohort):
-    table = sensitivity.competing_risks(cohort)
-    assert (table["cif_relapse"] + table["cif_nrm"]).to_numpy() == pytest.approx(
-        table["one_minus_rfs"].to_numpy()
+def test_competing_risks_by_hand():
+    # relapses at 1, 2 and 2 (a tie of one cause, as in the reconstruction), a death in
+    # remission at 3, a censoring at 4, a relapse at 5
+    c = _tiny_cr_cohort(
+        [1, 2, 2, 3, 4, 5], [1, 1, 1, 1, 0, 1], [True, True, True, False, False, True]
     )
-    km = survival.kaplan_meier(*derive.rfs_table(cohort).to_numpy().T)
-    s12, _ = survival.survival_at(km, 12)
-    summary = sensitivity.competing_risks_summary(cohort)
-    assert summary.loc["one_minus_rfs", "estimate"] == pytest.approx(100 * (1 - s12))
-    assert round(100 - summary.loc["one_minus_rfs", "estimate"], 1) == 73.3  # 1-year RFS
-    # three relapses and one death in remission among the 16 patients in CR (Results)
-    assert summary.loc["relapse", "events"] == 3 and summary.loc["nrm", "events"] == 1
-    # censoring the death in remission overstates the incidence of relapse
-    assert summary.loc["naive_relapse", "estimate"] >= summary.loc["relapse", "estimate"]
-    data = sensitivity.competing_risks_data(cohort)
-    assert len(data) == 16
+    assert sensitivity.competing_risks_data(c)["cause"].tolist() == [1, 1, 1, 2, 0, 1]
+    curves = sensitivity.competing_risks(c).pivot(index="time", columns="curve", values="value")
+    # all-cause S: 5/6 after 1, 5/6 * 3/5 = 1/2 after 2, 1/2 * 2/3 = 1/3 after 3, 0 after 5.
+    # Relapse: 1/6 at 1, + S(2-) * 2/5 = 1/3 at 2, + S(5-) * 1 = 1/3 at 5; death: S(3-) * 1/3
+    assert curves["relapse"].tolist() == pytest.approx([0, 1 / 6, 1 / 2, 1 / 2, 1 / 2, 5 / 6])
+    assert curves["nrm"].tolist() == pytest.approx([0, 0, 0, 1 / 6, 1 / 6, 1 / 6])
+    assert curves["one_minus_rfs"].tolist() == pytest.approx([0, 1 / 6, 1 / 2, 2 / 3, 2 / 3, 1])
+    # deaths censored: 1 - 5/6, 1 - 5/6 * 3/5, then 1 at 5
+    assert curves["naive_relapse"].tolist() == pytest.approx([0, 1 / 6, 1 / 2, 1 / 2, 1 / 2, 1])
+    summary = sensitivity.competing_risks_summary(c, months=3.5)
+    assert summary.loc["relapse", "estimate"] == pytest.approx(50.0)
+    assert summary["events"].to_dict() == {"one_minus_rfs": 5, "relapse": 4, "nrm": 1,
+                                           "naive_relapse": 4}  # fmt: skip
+
+
+@pytest.mark.xfail(strict=True, reason="stats.survival.cumulative_incidence reads lifelines' "
+                   "curve at t + 1e-6, but lifelines jitters tied times of different causes by "
+                   "up to 1e-4: the curve lags one step (to fix in stats, not here)")  # fmt: skip
+def test_competing_risks_with_a_tie_of_two_causes_by_hand():
+    # relapse at 1, death in remission and relapse at 2, censored at 3, relapse at 4
+    c = _tiny_cr_cohort([1, 2, 2, 3, 4], [1, 1, 1, 0, 1], [True, False, True, False, True])
+    curves = sensitivity.competing_risks(c).pivot(index="time", columns="curve", values="value")
+    # S(2-) = 4/5; at 2 each cause adds 4/5 * 1/4 (however the tie is broken); S(4-) = 2/5
+    assert curves["relapse"].tolist() == pytest.approx([0, 0.2, 0.4, 0.4, 0.8])
+    assert curves["nrm"].tolist() == pytest.approx([0, 0, 0.2, 0.2, 0.2])
+
+
+def test_competing_risks_on_the_cohort(cohort):
+    s = sensitivity.competing_risks_summary(cohort)
+    # Results, Survival outcomes: three relapses and one death in remission among the 16 in CR;
+    # the two incidences add up to 1 - RFS, whose complement is the paper's 73.3% at 1 year
+    assert (s.loc["relapse", "events"], s.loc["nrm", "events"]) == (3, 1)
+    assert s.loc["relapse", "estimate"] + s.loc["nrm", "estimate"] == pytest.approx(
+        s.loc["one_minus_rfs", "estimate"])  # fmt: skip
+    texts = sensitivity.competing_risks_texts(cohort)
+    assert (texts["rfs_1y"], texts["cr_n"], texts["cif_relapse"]) == ("73.3", "16", "20.0")
+    assert s.loc["naive_relapse", "estimate"] >= s.loc["relapse", "estimate"]
 
 
 # ------------------------------------------------------------------ transplant
 
 
-def _counting_process(seed, n=40):
-    """Random counting-process data: some subjects switch to group 1 at a random time."""
-    rng = np.random.default_rng(seed)
-    T = rng.exponential(10, n)
-    e = (rng.random(n) < 0.7).astype(int)
-    h = rng.exponential(6, n)
-    switch = (rng.random(n) < 0.5) & (h < T)
-    rows = []
-    for Ti, ei, hi, si in zip(T, e, h, switch):
-        if si:
-            rows += [(0.0, hi, 0, False), (hi, Ti, ei, True)]
-        else:
-            rows.append((0.0, Ti, ei, False))
-    return pd.DataFrame(rows, columns=["start", "stop", "event", "group"])
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_mantel_byar_is_the_cox_score_test(seed):
-    # Without ties the log-rank statistic is the score test of a Cox model at beta = 0;
-    # statsmodels' PHReg handles the delayed entry of the counting-process rows.
-    d = _counting_process(seed)
-    ours = sensitivity.logrank_time_dependent(d.start, d.stop, d.event, d.group)
-    model = PHReg(d.stop.to_numpy(), d.group.to_numpy(float)[:, None], status=d.event.to_numpy(),
-                  entry=d.start.to_numpy())  # fmt: skip
-    score = model.score(np.zeros(1))[0]
-    info = -model.hessian(np.zeros(1))[0, 0]
-    assert ours.statistic == pytest.approx(score**2 / info, rel=1e-9)
-    assert ours.observed[1] - ours.expected[1] == pytest.approx(score, rel=1e-9)
-
-
-def test_mantel_byar_by_hand_and_without_switching():
-    r = sensitivity.logrank_time_dependent([0, 0, 0, 2], [1, 3, 2, 4], [1, 1, 0, 1],
-                                           [False, False, False, True])  # fmt: skip
-    # t=1: 3 at risk, none in group 1; t=3: 2 at risk, 1 in group 1 (E1 = 1/2, V = 1/4);
-    # t=4: 1 at risk, in group 1 (E1 = 1, V = 0) -> O1 = 1, E1 = 3/2, chi2 = 1
-    assert r.expected[1] == pytest.approx(1.5)
-    assert r.statistic == pytest.approx(1.0)
-    rng = np.random.default_rng(7)
-    t = np.round(rng.exponential(5, 50))  # ties
-    e = (rng.random(50) < 0.6).astype(int)
-    g = rng.random(50) < 0.4
-    fixed = sensitivity.logrank_time_dependent(np.zeros(50), t + 0.5, e, g)
-    assert fixed.p_value == pytest.approx(survival.logrank(t + 0.5, e, g).p_value, rel=1e-12)
-
-
-def test_simon_makuch_without_switching_is_kaplan_meier():
-    rng = np.random.default_rng(3)
-    t = rng.exponential(5, 30) + 0.1
-    e = (rng.random(30) < 0.6).astype(int)
-    g = rng.random(30) < 0.5
-    sm = sensitivity.simon_makuch(np.zeros(30), t, e, g)
-    for value in (False, True):
-        km = survival.kaplan_meier(t[g == value], e[g == value]).set_index("time")["survival"]
-        curve = sm[sm["group"] == value].set_index("time")["survival"]
-        assert curve.to_numpy() == pytest.approx(km.reindex(curve.index).ffill().to_numpy())
-
-
-def test_simon_makuch_by_hand():
-    # subject 3 enters group True at 2 and dies at 4: the True curve starts at 1 at time 2
-    sm = sensitivity.simon_makuch([0, 0, 0, 0, 2], [1, 3, 2, 2, 4], [1, 1, 0, 0, 1],
-                                  [False, False, False, False, True])  # fmt: skip
-    true = sm[sm["group"]]
-    assert true["time"].tolist() == [2.0, 4.0]
-    assert true["survival"].tolist() == pytest.approx([1.0, 0.0])
-    false = sm[~sm["group"]].set_index("time")["survival"]
-    assert false.loc[1.0] == pytest.approx(3 / 4)
-    assert false.loc[3.0] == pytest.approx(0.0)
-
-
 def test_transplant_periods_keep_each_patients_time(cohort):
+    f = derive.flags(cohort)
     for endpoint in ("os", "rfs"):
         p = sensitivity.transplant_periods(cohort, endpoint)
-        f = derive.flags(cohort)
         assert p["patient_id"].nunique() == int(f["cr"].sum()) == 16
         per = p.groupby("patient_id").agg(time=("stop", "max"), event=("event", "sum"),
                                           rows=("stop", "size"))  # fmt: skip
@@ -209,108 +189,234 @@ def test_transplant_periods_keep_each_patients_time(cohort):
         data = data.assign(patient_id=cohort.loc[data.index, "patient_id"]).set_index("patient_id")
         assert per["time"].to_dict() == pytest.approx(data.loc[per.index, "time"].to_dict())
         assert (per["event"] == data.loc[per.index, "event"]).all()
-        # two rows exactly for the patients transplanted in first remission
         hs = cohort.loc[f["hsct_first_remission"], "patient_id"]
         assert set(per.index[per["rows"] == 2]) == set(hs)
-        switched = p[p["transplanted"]]
-        assert (switched["start"] > 0).all()
+        assert (p.loc[p["transplanted"], "start"] > 0).all()
 
 
-def test_landmark_definition(cohort):
-    lm = sensitivity.landmark(cohort, 3.0, "os")
+def test_landmark_data(cohort):
+    lm = sensitivity.landmark_data(cohort, 3.0, "os")
     rfs = derive.rfs_table(cohort)
     eligible = rfs.index[rfs["time"] > 3.0]
-    assert list(lm.data.index) == list(eligible)
-    assert lm.excluded == 16 - len(eligible)
+    assert list(lm.index) == list(eligible)
     h = cohort.loc[eligible, "hsct_months"]
     hs = derive.flags(cohort).loc[eligible, "hsct_first_remission"]
-    assert (lm.data["transplanted"] == (hs & (h <= 3.0))).all()
-    assert (lm.data["time"] == cohort.loc[eligible, "os_months"] - 3.0).all()
-    assert sum(lm.n) == len(eligible)
-    with pytest.raises(ValueError):
-        sensitivity.landmark(cohort, 3.0, "efs")
+    assert (lm["hsct_first_remission"] == (hs & (h <= 3.0))).all()
+    assert (lm["time"] == cohort.loc[eligible, "os_months"] - 3.0).all()
 
 
-def test_transplant_comparison_and_immortal_time(cohort):
-    t = sensitivity.transplant_comparison(cohort, landmarks=[3.0])
-    assert list(t["analysis"]) == ["naive (Figure 3)", "landmark", "Mantel-Byar"] * 2
-    naive_os = t.iloc[0]
-    f = derive.flags(cohort)
-    g = f.loc[f["cr"], "hsct_first_remission"]
-    os_ = derive.os_table(cohort)[f["cr"]]
-    assert naive_os["p_value"] == pytest.approx(survival.logrank(os_.time, os_.event, g).p_value)
-    assert (naive_os["n_none"], naive_os["n_transplant"]) == (int((~g).sum()), int(g.sum()))
-    mb = t.iloc[2]
-    assert mb["n_none"] == 16 and mb["n_transplant"] == int(g.sum())
-    h = cohort.loc[f["hsct_first_remission"], "hsct_months"]
-    assert sensitivity.immortal_time(cohort) == pytest.approx(h.sum())
-    assert sensitivity.median_transplant_time(cohort) == pytest.approx(h.median())
+def test_naive_and_landmark_comparisons_match_lifelines(cohort, comparison):
+    flags = derive.flags(cohort)
+    rows = comparison.set_index(["analysis", "endpoint", "landmark"]).sort_index()
+    for endpoint in ("os", "rfs"):
+        naive = derive.os_table(cohort) if endpoint == "os" else derive.rfs_table(cohort)
+        naive = naive[flags.loc[naive.index, "cr"]]
+        naive_g = flags.loc[naive.index, "hsct_first_remission"].to_numpy()
+        landmark = sensitivity.landmark_data(cohort, 3.0, endpoint)
+        for key, d, g in (
+            (("naive (Figure 3)", endpoint, np.nan), naive, naive_g),
+            (("landmark", endpoint, 3.0), landmark, landmark["hsct_first_remission"].to_numpy()),
+        ):
+            row = rows.loc[key] if key[0] == "landmark" else rows.xs(key[:2]).iloc[0]
+            ref = logrank_test(d["time"][g], d["time"][~g], d["event"][g], d["event"][~g])
+            assert row["p_value"] == pytest.approx(ref.p_value)
+            assert (row["n_none"], row["n_transplant"]) == ((~g).sum(), g.sum())
+            if d["event"][g].sum() and d["event"][~g].sum():
+                cox = CoxPHFitter().fit(d[["time", "event"]].assign(g=g.astype(float)), "time",
+                                        "event")  # fmt: skip
+                assert row["hr"] == pytest.approx(np.exp(cox.params_["g"]), rel=1e-5)
+            else:  # landmark at 3 months: no event without transplant, no finite HR
+                assert np.isnan(row["hr"])
+    # Results, Survival outcomes (Figure 3): no significant difference by transplant
+    naive = comparison[comparison["analysis"] == "naive (Figure 3)"]
+    assert (naive["p_value"] >= 0.05).all()
 
 
-def test_oe_ratio():
-    r = survival.LogRankResult(1.0, 0.3, observed=(2.0, 4.0), expected=(4.0, 2.0))
-    assert sensitivity.oe_ratio(r) == 4.0
-    r0 = survival.LogRankResult(1.0, 0.3, observed=(0.0, 4.0), expected=(2.0, 2.0))
-    assert np.isnan(sensitivity.oe_ratio(r0))
+def test_mantel_byar_hazard_ratio_maximises_the_partial_likelihood(cohort, comparison):
+    for endpoint in ("os", "rfs"):
+        p = sensitivity.transplant_periods(cohort, endpoint)
+        st, sp, ev = (p[c].to_numpy(float) for c in ("start", "stop", "event"))
+        g = p["transplanted"].to_numpy(float)
+
+        def nll(b, st=st, sp=sp, ev=ev, g=g):  # Breslow, risk sets start < t <= stop
+            out = 0.0
+            for t in np.unique(sp[ev == 1]):
+                r, d = (st < t) & (sp >= t), (sp == t) & (ev == 1)
+                out += d.sum() * np.log(np.exp(b * g[r]).sum()) - (b * g[d]).sum()
+            return out
+
+        row = comparison[(comparison["analysis"] == "Mantel-Byar")
+                         & (comparison["endpoint"] == endpoint)].iloc[0]  # fmt: skip
+        best = minimize_scalar(nll, bounds=(-5, 5), method="bounded", options={"xatol": 1e-8}).x
+        tol = 1e-4 if endpoint == "os" else 0.05  # RFS has tied events: lifelines uses Efron
+        assert row["hr"] == pytest.approx(np.exp(best), rel=tol)
+        assert row["hr_lower"] < row["hr"] < row["hr_upper"]
+        assert (row["n_none"], row["n_transplant"]) == (16, 10)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mantel_byar_is_the_cox_score_test(seed):
+    # without ties the log-rank statistic is the score test of a Cox model at beta = 0;
+    # statsmodels' PHReg handles the delayed entry of counting-process rows
+    rng = np.random.default_rng(seed)
+    n = 40
+    T, h = rng.exponential(10, n), rng.exponential(6, n)
+    e = (rng.random(n) < 0.7).astype(int)
+    switch = (rng.random(n) < 0.5) & (h < T)
+    rows = []
+    for Ti, ei, hi, si in zip(T, e, h, switch):
+        rows += [(0.0, hi, 0, False), (hi, Ti, ei, True)] if si else [(0.0, Ti, ei, False)]
+    d = pd.DataFrame(rows, columns=["start", "stop", "event", "group"])
+    test, _ = survival.mantel_byar(d.start, d.stop, d.event, d.group)
+    model = PHReg(d.stop.to_numpy(), d.group.to_numpy(float)[:, None], status=d.event.to_numpy(),
+                  entry=d.start.to_numpy())  # fmt: skip
+    score, info = model.score(np.zeros(1))[0], -model.hessian(np.zeros(1))[0, 0]
+    assert test.statistic == pytest.approx(score**2 / info, rel=1e-9)
+
+
+def test_simon_makuch_tie_convention_by_hand():
+    # C switches at 1 and dies at 2 in the transplanted group, when A switches.  lifelines
+    # removes the events at a time before adding the patients who enter then, so A is not at
+    # risk for C's death: the transplanted curve drops to 0 at 2, as on the Mantel-Byar risk
+    # sets start < t <= stop (with A counted it would be 1/2).  The docstring says so.
+    start, stop = [0, 2, 0, 1, 0], [2, 5, 1, 2, 6]
+    event, group = [0, 1, 0, 1, 0], [False, True, False, True, False]
+    sm = survival.simon_makuch(start, stop, event, group)
+    hsct = sm[sm["group"]].set_index("time")["survival"]
+    by_hand = _km_by_hand(np.array([2, 1]), np.array([5, 2]), np.array([1, 1]), [1.0, 2.0, 5.0])
+    assert hsct.loc[[1.0, 2.0, 5.0]].tolist() == pytest.approx(by_hand.tolist()) == [1, 0, 0]
+    none = sm[~sm["group"]].set_index("time")["survival"]  # A, B and E; C until 1
+    assert none.loc[1.0] == 1.0 and none.loc[2.0] == 1.0  # no death while untransplanted
+
+
+def test_simon_makuch_figure_data_equals_the_mantel_byar_risk_sets(cohort):
+    for endpoint in ("os", "rfs"):
+        fd = sensitivity.simon_makuch_figure_data(cohort, endpoint)
+        p = sensitivity.transplant_periods(cohort, endpoint)
+        for role, flag in (("reference", False), ("comparison", True)):
+            q = p[p["transplanted"] == flag]
+            curve = fd[(fd["table"] == "km") & (fd["role"] == role)]
+            ref = _km_by_hand(q["start"].to_numpy(), q["stop"].to_numpy(), q["event"].to_numpy(),
+                              curve["time"].to_numpy())  # fmt: skip
+            assert curve["survival"].to_numpy() == pytest.approx(ref)
+        # under the plot, every patient followed up to a tick is in exactly one state
+        risk = fd[fd["table"] == "risk"].pivot(index="time", columns="role", values="at_risk")
+        followed = [(p.groupby("patient_id")["stop"].max() >= t).sum() for t in risk.index]
+        assert (risk.sum(axis=1).to_numpy() == followed).all()
+        assert risk.loc[0.0, "comparison"] == 0
+        test = fd[fd["table"] == "test"].iloc[0]
+        assert test["p_value"] == pytest.approx(
+            survival.mantel_byar(p["start"], p["stop"], p["event"], p["transplanted"])[0].p_value
+        )
+
+
+def test_landmark_figure_data(cohort):
+    fd = sensitivity.landmark_figure_data(cohort)
+    summary = fd[fd["table"] == "summary"].set_index("role")
+    assert (summary.loc["reference", "n"], summary.loc["comparison", "n"]) == (6, 7)
+    assert summary["label"].str.endswith("by the landmark").all()
+    assert (fd["landmark"] == 3.0).all() and set(fd["table"]) == {"km", "risk", "summary", "test"}
+
+
+def test_transplant_table_and_texts(cohort, comparison):
+    table = sensitivity.transplant_table(comparison)
+    assert table["endpoint"].tolist() == ["OS", "", "", "", "RFS", "", "", ""]
+    assert table["analysis"].tolist()[:4] == ["naive (Figure 3)", "landmark, 2.2 months",
+                                              "landmark, 3.0 months", "Mantel-Byar"]  # fmt: skip
+    texts = sensitivity.transplant_texts(cohort, comparison)
+    assert texts["lm3_os_hr"] == "—"  # no event without transplant after the landmark
+    h = cohort.loc[derive.flags(cohort)["hsct_first_remission"], "hsct_months"]
+    assert texts["immortal"] == f"{h.sum():.1f}" and texts["hsct_median"] == f"{h.median():.1f}"
+    assert (texts["hsct_n"], texts["landmark_n_none"], texts["landmark_n_hsct"],
+            texts["landmark_excluded"]) == ("10", "6", "7", "3")  # fmt: skip
+    assert texts["transplant_verdict"] == "None of these comparisons is"
 
 
 def test_degenerate_cohort_gives_nan_not_errors(cohort):
-    # nobody transplanted, nobody relapsed: the analyses still run
-    c = cohort.copy()
-    c["allo_hsct_after"] = False
-    c["hsct_months"] = np.nan
+    c = cohort.assign(allo_hsct_after=False, hsct_months=np.nan)  # nobody transplanted
     t = sensitivity.transplant_comparison(c)
-    assert t["p_value"].isna().all()
+    assert t["p_value"].isna().all() and t["hr"].isna().all()
     assert np.isnan(sensitivity.median_transplant_time(c))
-    q = sensitivity.cohort_quantities(c, load_adverse_events())
-    assert np.isnan(q["mantel_byar_os_p"]) and np.isfinite(q["os_1y"])
+    q = robustness.cohort_quantities(c, load_adverse_events())
+    assert np.isnan(q["mantel_byar_os_p"]) and q["os_1y"] == pytest.approx(64.2, abs=0.05)
 
 
-# ------------------------------------------------------------------ plots
+# ------------------------------------------------------------------ figures
 
 
-def test_plots_return_axes(cohort):
+def test_figures_draw_and_save_their_data(cohort, tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3)
-    assert sensitivity.plot_cumulative_incidence(cohort, ax=axes[0]) is axes[0]
-    assert sensitivity.plot_simon_makuch(cohort, "os", ax=axes[1]) is axes[1]
-    lm = sensitivity.landmark(cohort, 3.0, "rfs")
-    assert sensitivity.plot_landmark(lm, ax=axes[2]) is axes[2]
-    assert any(t.get_text().startswith("Mantel-Byar P") for t in axes[1].texts)
-    plt.close(fig)
+    monkeypatch.setenv("BOOK_SOURCE_DATA", str(tmp_path))
+    curves = sensitivity.competing_risks(cohort)
+    fig = figures.cif_figure(curves, name="fig-x")
+    assert {line.get_gid() for line in fig.axes[0].lines} >= {"cif-relapse", "cif-nrm"}
+    assert len(pd.read_csv(tmp_path / "fig-x.csv")) == len(curves)
+    fig = figures.transplant_figure(sensitivity.landmark_figure_data(cohort), name="fig-lm")
+    assert fig.axes[0].get_xlabel() == "months since the landmark (3 months)"
+    fig = figures.transplant_figure(sensitivity.simon_makuch_figure_data(cohort, "rfs"))
+    assert not fig.axes[0].collections  # no confidence band
+    plt.close("all")
 
 
 # ------------------------------------------------------------------ robustness
 
 
-def test_uses_reconstruction(monkeypatch, tmp_path):
+def test_quantities_file():
+    q = robustness.quantities()
+    assert q.index.is_unique and len(q) == 44
+    assert set(q["kind"]) == {"p", "percent", "months", "ratio"}
+    pinned = q.loc[q["ledger"] != ""]
+    assert set(pinned["ledger"]) <= set(load_ledger()["id"]) and len(pinned) == 7
+    assert q.loc["immortal_time", "unit"] == " person-months" and q.loc["os_1y", "unit"] == "%"
+
+
+def test_pinned_quantities_on_the_cohort_print_as_the_paper(cohort):
+    q = robustness.quantities()
+    values = robustness.cohort_quantities(cohort, load_adverse_events(), q)
+    printed = load_ledger().set_index("id")["printed"]
+    for key, ledger_id in q.loc[q["ledger"] != "", "ledger"].items():
+        decimals = len(printed[ledger_id].split(".")[1])
+        assert f"{values[key]:.{decimals}f}" == printed[ledger_id], key
+
+
+def test_scope_note(monkeypatch, tmp_path):
     monkeypatch.delenv("BOOK_COHORT", raising=False)
-    assert sensitivity.uses_reconstruction()
+    assert robustness.scope_note() == ""
     monkeypatch.setenv("BOOK_COHORT", str(tmp_path / "other.csv"))
-    assert not sensitivity.uses_reconstruction()
+    assert "`other.csv`" in robustness.scope_note()
 
 
 @pytest.mark.slow
-def test_robustness_pins_the_published_numbers(tmp_path, monkeypatch, cohort):
+def test_robustness_across_two_seeds(tmp_path, monkeypatch, cohort):
     seeds = [1, 2]
-    values = sensitivity.robustness(seeds, reference=(cohort, load_adverse_events()),
-                                    cache_dir=tmp_path)  # fmt: skip
-    assert len(list(tmp_path.glob("cohorts-*.csv"))) == 1
-    summary = sensitivity.summarise_robustness(values)
-    pinned = summary[summary["pinned"]]
-    for key, row in pinned.iterrows():
-        decimals = len(row["printed"].split(".")[1]) if "." in row["printed"] else 0
+    ref = (cohort, load_adverse_events())
+    values = robustness.robustness(seeds, reference=ref, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("values-*.csv"))) == 1
+    summary = robustness.summarise(values)
+    assert (summary["n"] == 2).all()
+    for key, row in summary[summary["pinned"]].iterrows():  # every reconstruction: the paper
+        decimals = len(row["printed"].split(".")[1])
         for v in (row["min"], row["max"], row["this_cohort"]):
             assert f"{v:.{decimals}f}" == row["printed"], key
-    assert (summary["n"] == len(seeds)).all()
+    tables = robustness.tables(summary)
+    assert [label for _, _, label in tables.values()] == [
+        "tbl-robust-printed-by-the-paper", "tbl-robust-survival-by-subgroup",
+        "tbl-robust-Table-3", "tbl-robust-transplant",
+        "tbl-robust-follow-up-and-competing-risks"]  # fmt: skip
+    texts = robustness.texts(summary, seeds)
+    assert texts["robust_os_1y"] == "64.2% in every one" and texts["robust_n"] == "2"
+    drawn = robustness.figure_data(values, summary)
+    assert not drawn["key"].isin(summary.index[summary["pinned"]]).any()
+    assert set(drawn["cohort"]) == {"reconstruction", "book's cohort"}
+    fig = figures.robustness_figure(drawn)
+    assert len(fig.axes) == drawn["kind"].nunique()
     # a second call reads the cache and does not reconstruct again
-    import analysis.reconstruct
+    import analysis.paper.reconstruct
 
     def fail(*args, **kwargs):
         raise AssertionError("reconstructed although cached")
 
-    monkeypatch.setattr(analysis.reconstruct, "reconstruct", fail)
-    again = sensitivity.robustness(seeds, cache_dir=tmp_path)
-    first = values[values["seed"] >= 0].reset_index(drop=True)
-    pd.testing.assert_frame_equal(again, first)
+    monkeypatch.setattr(analysis.paper.reconstruct, "reconstruct", fail)
+    again = robustness.robustness(seeds, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(again, values[values["seed"] >= 0].reset_index(drop=True))
