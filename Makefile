@@ -124,13 +124,17 @@ bench-build: $(SETUP_STAMP)
 verify: $(SETUP_STAMP)
 	$(PY) -m analysis.verify $(VERIFY_ARGS)
 
-# Regenerate data/reconstructed/ from the seeded search (identical bytes for the same seed);
-# `make reconstruct-check` only compares a fresh search with the committed files.
+# Regenerate data/reconstructed/ from the seeded search (identical bytes for the same seed),
+# and the robustness values of 20 other seeds (data/reconstructed/robustness.csv, used by
+# the sensitivity chapter while the code they depend on is unchanged);
+# `make reconstruct-check` only compares fresh results with the committed files.
 reconstruct: $(SETUP_STAMP)
 	$(PY) -m analysis.paper.reconstruct
+	$(PY) -m analysis.results.robustness
 
 reconstruct-check: $(SETUP_STAMP)
 	$(PY) -m analysis.paper.reconstruct --check
+	$(PY) -m analysis.results.robustness --check
 
 bench-reconstruct: $(SETUP_STAMP)
 	$(PY) scripts/bench_reconstruct.py

@@ -24,6 +24,9 @@ DATA_DIR = ROOT / "data"
 RECONSTRUCTED_DIR = DATA_DIR / "reconstructed"
 DEFAULT_COHORT = RECONSTRUCTED_DIR / "cohort.csv"
 DEFAULT_ADVERSE_EVENTS = RECONSTRUCTED_DIR / "adverse_events.csv"
+# The robustness analysis's values on 20 other reconstructions (regenerated with them by
+# `make reconstruct`), and the fingerprint of the code they were computed with.
+ROBUSTNESS_VALUES = RECONSTRUCTED_DIR / "robustness.csv"
 LITERATURE_PATH = DATA_DIR / "literature" / "blinatumomab_trials.csv"
 BUILD_DIR = ROOT / "_build"
 # Where a build writes the data behind each figure and numbered table ("source data"), when

@@ -196,3 +196,12 @@ def test_grim_and_km_feasibility():
     assert consistency.grim("62.5", 16) == [10] and consistency.grim("36.8", 15) == []
     feas = consistency.km_feasibility(19, 7, "64.2", "12.1")
     assert feas.feasible and all(o.count("D") == 6 for o in feas.orders)
+
+
+def test_cumulative_incidence_with_tied_causes_by_hand():
+    # two causes at t = 2 (one each); F_k(t) = sum S(t-) d_k / n with n = 4 at t = 2
+    cif = survival.cumulative_incidence([1, 2, 2, 3, 4], [1, 1, 2, 0, 1], {1: "a", 2: "b"})
+    at = cif.set_index("time")
+    assert at.loc[2.0, "cif_a"] == pytest.approx(0.2 + 0.8 / 4)
+    assert at.loc[2.0, "cif_b"] == pytest.approx(0.8 / 4)
+    assert at.loc[4.0, "cif_a"] == pytest.approx(0.4 + 0.4)

@@ -37,7 +37,7 @@ from ..stats import survival
 
 __all__ = ["ROLES", "SPLIT_LABELS", "SPARSE_AT_RISK", "Panel", "endpoint_data", "groups",
            "population", "steps", "risk_table", "comparison", "summary", "time_ticks",
-           "figure_data", "estimate_texts", "panel_table"]  # fmt: skip
+           "figure_data", "estimate_texts", "panel_table", "plot_text"]  # fmt: skip
 
 #: Roles of the curves of a panel, in order; a single curve is "all".
 ROLES: tuple[str, ...] = ("reference", "comparison", "third", "fourth")
@@ -147,15 +147,25 @@ def comparison(data: pd.DataFrame, split: str) -> dict:
     g = data[split].to_numpy(bool)
     lr = survival.logrank(t, e, g) if len(t) else survival.LogRankResult(math.nan, math.nan)
     hr = survival.hazard_ratio(t, e, g) if len(t) else survival.HazardRatio(*[math.nan] * 4)
-    p_text, hr_text = fmt.p_value(lr.p_value), fmt.ratio_ci(hr.ratio, hr.ci_lower, hr.ci_upper)
-    p_line = f"log-rank P = {p_text}".replace("= <", "<").replace("= —", "not computable")
-    hr_line = f"HR {hr_text}".replace("(", "(95% CI ").replace("HR —", "HR not computable")
     return {
         "p_value": lr.p_value, "statistic": lr.statistic,
         "hr": hr.ratio, "hr_lower": hr.ci_lower, "hr_upper": hr.ci_upper,
-        "p_text": p_text, "hr_text": hr_text,
-        "text": f"{p_line}\n{hr_line}",
+        "p_text": fmt.p_value(lr.p_value),
+        "hr_text": fmt.ratio_ci(hr.ratio, hr.ci_lower, hr.ci_upper),
+        "text": plot_text(lr.p_value, hr.ratio, hr.ci_lower, hr.ci_upper),
     }  # fmt: skip
+
+
+def plot_text(p_value, hr, lower, upper, test: str = "log-rank P") -> str:
+    """The two lines a Kaplan-Meier figure prints: the test's P and the hazard ratio (95% CI).
+
+    >>> print(plot_text(0.0231, 0.194, 0.041, 0.914))
+    log-rank P = 0.023
+    HR 0.19 (95% CI 0.04–0.91)
+    """
+    p_line = f"{test} = {fmt.p_value(p_value)}".replace("= <", "<").replace("= —", "not computable")
+    hr_line = f"HR {fmt.ratio_ci(hr, lower, upper)}".replace("(", "(95% CI ")
+    return f"{p_line}\n{hr_line.replace('HR —', 'HR not computable')}"
 
 
 def summary(data, split=None, months: float = config.HORIZON_MONTHS, population="all patients"):

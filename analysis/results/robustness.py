@@ -24,7 +24,7 @@ from . import km, sensitivity
 
 __all__ = ["DEFAULT_SEEDS", "QUANTITIES_PATH", "PANELS", "quantities", "cohort_quantities",
            "reconstructions", "robustness", "summarise", "tables", "texts",
-           "scope_note", "figure_data"]  # fmt: skip
+           "scope_note", "figure_data", "compute_values", "write_values"]  # fmt: skip
 
 #: Seeds of the reconstructions compared.
 DEFAULT_SEEDS = tuple(range(1, 21))
@@ -107,29 +107,66 @@ _INPUTS = ("config.py", "data", "stats", "paper", "results/km.py", "results/sens
 def robustness(seeds=DEFAULT_SEEDS, *, reference=None, cache_dir=None, use_cache=True):
     """Every quantity on every reconstruction, in long form: ``seed``, ``key``, ``value``.
 
-    The reconstructions' values (a minute or two to compute) are cached in ``cache_dir``
-    (default ``_build/sensitivity``) under a hash of the seeds and of the code and data they
-    depend on.  ``reference``, ``(cohort, ae)`` of the book's cohort, is added as seed -1.
+    Computing them takes a minute or two, so the values of the default seeds are committed
+    (:data:`analysis.config.ROBUSTNESS_VALUES`, written by :func:`write_values`, ``make
+    reconstruct``) with the fingerprint of the code and data they depend on, and used while
+    the fingerprint matches; other seeds, or changed code, are computed and cached in
+    ``cache_dir`` (default ``_build/sensitivity``).  ``reference``, ``(cohort, ae)`` of the
+    book's cohort, is added as seed -1.
     """
     key = _fingerprint(seeds, *_INPUTS)
+    committed = _committed(seeds)
     path = Path(cache_dir or config.BUILD_DIR / "sensitivity") / f"values-{key}.csv"
     table = quantities()
-    if use_cache and path.is_file():
+    if use_cache and committed is not None:
+        values = committed
+    elif use_cache and path.is_file():
         values = pd.read_csv(path)
     else:
-        rows = [(s, k, v) for s, cohort, ae in reconstructions(seeds)
-                for k, v in cohort_quantities(cohort, ae, table).items()]  # fmt: skip
-        values = pd.DataFrame(rows, columns=["seed", "key", "value"])
+        values = compute_values(seeds, table)
         if use_cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.tmp")
-            tmp.write_text(values.to_csv(index=False, float_format="%.17g"), encoding="utf-8")
+            tmp.write_text(_csv(values), encoding="utf-8")
             tmp.replace(path)  # atomic: a parallel build never reads half a file
     if reference is None:
         return values
     ref = cohort_quantities(*reference, table)
     ref = pd.DataFrame({"seed": -1, "key": list(ref), "value": list(ref.values())})
     return pd.concat([ref, values], ignore_index=True)
+
+
+def compute_values(seeds=DEFAULT_SEEDS, table=None) -> pd.DataFrame:
+    """The quantities on the reconstructions of ``seeds``, in long form (no cache)."""
+    table = quantities() if table is None else table
+    rows = [(s, k, v) for s, cohort, ae in reconstructions(seeds)
+            for k, v in cohort_quantities(cohort, ae, table).items()]  # fmt: skip
+    return pd.DataFrame(rows, columns=["seed", "key", "value"])
+
+
+def _csv(values: pd.DataFrame) -> str:
+    return values.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+
+
+def _committed(seeds):
+    """The committed values, if they are for ``seeds`` and the code has not changed since."""
+    path, key = config.ROBUSTNESS_VALUES, _fingerprint(seeds, *_INPUTS)
+    stamp = path.with_suffix(".sha256")
+    if tuple(seeds) != DEFAULT_SEEDS or not stamp.is_file() or stamp.read_text().strip() != key:
+        return None
+    return pd.read_csv(path)
+
+
+def write_values(check: bool = False) -> bool:
+    """Compute the default seeds' values and write them (``check``: only compare with the
+    committed file); return whether the committed file is (now) up to date."""
+    text = _csv(compute_values())
+    path = config.ROBUSTNESS_VALUES
+    same = path.is_file() and path.read_text(encoding="utf-8") == text
+    if not check:
+        path.write_text(text, encoding="utf-8")
+        path.with_suffix(".sha256").write_text(_fingerprint(DEFAULT_SEEDS, *_INPUTS) + "\n")
+    return same or not check
 
 
 def summarise(values: pd.DataFrame) -> pd.DataFrame:
@@ -247,3 +284,13 @@ def figure_data(values: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     out = out.assign(panel=out["kind"].map(PANELS), cohort=cohort)
     rank = out["kind"].map({k: i for i, k in enumerate(PANELS)})
     return out.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+if __name__ == "__main__":  # python -m analysis.results.robustness [--check]
+    import sys
+
+    check = "--check" in sys.argv
+    ok = write_values(check=check)
+    done = "identical" if ok else "DIFFER from a fresh computation"
+    print(f"{config.ROBUSTNESS_VALUES}: " + (done if check else "written"))
+    raise SystemExit(0 if ok else 1)

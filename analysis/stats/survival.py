@@ -277,6 +277,9 @@ def hazard_ratio(time, event, group, *, alpha: float = config.ALPHA) -> HazardRa
     return HazardRatio(float(row["exp(coef)"]), float(lo), float(hi), float(row["p"]))
 
 
+_JITTER = 1e-7  # lifelines' jitter of tied event times (months)
+
+
 def cumulative_incidence(time, cause, labels: dict[int, str]) -> pd.DataFrame:
     """Aalen-Johansen cumulative incidence of each competing cause (lifelines).
 
@@ -294,8 +297,9 @@ def cumulative_incidence(time, cause, labels: dict[int, str]) -> pd.DataFrame:
     pandas.DataFrame
         ``time`` (0 and every distinct observed time), ``n_at_risk``, ``n_censored``,
         ``events_<name>`` and ``cif_<name>`` for each cause.  Tied times of different
-        causes are separated by lifelines' seeded jitter; the incidences after the tie are
-        the same as without it.
+        causes are separated by lifelines' seeded jitter (of :data:`_JITTER`); the
+        incidences are read after the tie, where they equal the exact ones (times closer
+        than ``100 * _JITTER`` are not told apart).
 
     Examples
     --------
@@ -315,11 +319,11 @@ def cumulative_incidence(time, cause, labels: dict[int, str]) -> pd.DataFrame:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lifelines warns that it jitters tied times
-            aj = AalenJohansenFitter(seed=0, calculate_variance=False).fit(
-                t, c, event_of_interest=code
-            )
+            aj = AalenJohansenFitter(jitter_level=_JITTER, seed=0, calculate_variance=False)
+            aj.fit(t, c, event_of_interest=code)
         cif = aj.cumulative_density_.iloc[:, 0]
-        idx = np.searchsorted(cif.index.to_numpy(), times + 1e-6, side="right") - 1
+        # read just after each time: past the jittered copies of events tied at it
+        idx = np.searchsorted(cif.index.to_numpy(), times + 100 * _JITTER, side="right") - 1
         out[f"cif_{name}"] = np.where(idx >= 0, cif.to_numpy()[np.maximum(idx, 0)], 0.0)
     return out
 
@@ -367,7 +371,9 @@ def simon_makuch(start, stop, event, group) -> pd.DataFrame:
     pandas.DataFrame
         ``group``, ``time``, ``n_at_risk``, ``n_event``, ``survival``: each group's
         delayed-entry Kaplan-Meier fit (:class:`lifelines.KaplanMeierFitter` with
-        ``entry=start``), from the group's first entry on.
+        ``entry=start``), from the group's first entry on.  At a time when patients enter
+        and others have the event, lifelines removes the events first, so the risk set is
+        ``start < t <= stop``, as in :func:`mantel_byar`; ``n_at_risk`` is that risk set.
     """
     frames = []
     for g, kmf in _entry_fits(start, stop, event, group).items():
@@ -376,7 +382,7 @@ def simon_makuch(start, stop, event, group) -> pd.DataFrame:
         keep = et.index >= first
         frames.append(pd.DataFrame({
             "group": g, "time": et.index[keep].to_numpy(float),
-            "n_at_risk": et["at_risk"][keep].to_numpy(int),
+            "n_at_risk": (et["at_risk"] - et["entrance"])[keep].to_numpy(int),
             "n_event": et["observed"][keep].to_numpy(int),
             "survival": kmf.survival_function_.iloc[:, 0].reindex(et.index)[keep].to_numpy(),
         }))  # fmt: skip
