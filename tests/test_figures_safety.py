@@ -52,3 +52,16 @@ def test_many_patients_are_drawn_without_labels():
     ax = F.ae_tiles(tiles, plt.figure().subplots())
     assert len(ax.texts) == 0 and len(ax.get_xticklabels()) < n
     plt.close(ax.figure)
+
+
+def test_a_large_cohort_is_drawn_as_a_seeded_sample():
+    """Above MAX_TILES patients the tiles show a seeded sample, labelled like a small cohort."""
+    ids = [f"Q{i:04d}" for i in range(500)]
+    cohort = pd.DataFrame({"patient_id": ids})
+    ae = pd.DataFrame({"patient_id": ids[::7], "event": "headache", "grade": 2, "action": "none"})
+    tiles = S.tiles(cohort, ae)
+    ax = F.ae_tiles(tiles, plt.figure().subplots())
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(shown) == S.MAX_TILES == F.MAX_LABELLED and set(shown) <= set(ids)
+    assert sorted(t.get_text() for t in ax.texts) == ["2"] * tiles["grade"].notna().sum()
+    plt.close(ax.figure)

@@ -1,7 +1,5 @@
-"""Adverse-event tiles: each patient's worst grade of each event term (seaborn heatmap).
-
-Draws :func:`analysis.results.safety.tiles` and computes nothing.
-"""
+"""Adverse-event tiles, each patient's worst grade of each term (seaborn heatmap): draws
+:func:`analysis.results.safety.tiles` and computes nothing."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,10 +12,8 @@ from .theme import WIDTH
 
 __all__ = ["GRADE_COLOURS", "NO_EVENT", "MAX_LABELLED", "ae_tiles", "ae_tiles_figure"]
 
-#: Colours of CTCAE grades 1-5, light to dark (sequential, readable in greyscale).
-GRADE_COLOURS = ("#fdd49e", "#fc8d59", "#d7301f", "#7f0000", "#000000")
-#: Colour of a tile without the event.
-NO_EVENT = "#eeeeee"
+#: Colours of grades 1-5, light to dark (sequential, readable in greyscale); of no event.
+GRADE_COLOURS, NO_EVENT = ("#fdd49e", "#fc8d59", "#d7301f", "#7f0000", "#000000"), "#eeeeee"
 #: Most patients whose tiles are labelled with the grade and every patient id.
 MAX_LABELLED = 40
 
@@ -44,10 +40,10 @@ def ae_tiles(tiles: pd.DataFrame, ax=None):
 
 
 def ae_tiles_figure(tiles: pd.DataFrame, *, name: str | None = None):
-    """The tiles :data:`~analysis.figures.theme.WIDTH` wide; saves ``tiles`` as ``name``'s
+    """The tiles, :data:`~analysis.figures.theme.WIDTH` wide; saves ``tiles`` as ``name``'s
     source data.  Returns the figure."""
-    n_rows = tiles["event"].nunique()
-    fig, ax = plt.subplots(figsize=(WIDTH, 1.6 + 0.34 * n_rows), layout="constrained")
+    size = (WIDTH, 1.6 + 0.34 * tiles["event"].nunique())
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
     ae_tiles(tiles, ax)
     if name:
         save_source_data(name, tiles)

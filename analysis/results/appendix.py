@@ -1,6 +1,5 @@
-"""The pages around the results: the intro's headline results (from the ledger), the methods'
-courses, data and software, and the appendix's data dictionary, assumptions, timing rules and
-discrepancies (from ``analysis/paper/*.yml``)."""
+"""The pages around the results: the intro's headline (from the ledger); the methods' courses,
+data and software; the appendix's dictionary, assumptions, timing rules and discrepancies."""
 
 import platform
 import sys
@@ -12,29 +11,14 @@ from .. import config
 from .. import format as fmt
 from ..data import data_dictionary, load_adverse_events, load_cohort
 from ..paper import compare, load_discrepancies, load_ledger, reconstruct
+from .baseline import LAYOUT
 
 __all__ = ["HEADLINE", "SOFTWARE", "intro_texts", "headline", "methods_texts", "roles",
            "software", "platform_text", "dictionary", "assumptions", "timing_rules",
            "discrepancies"]  # fmt: skip
 
-#: The intro's headline results: ledger id and measure.
-HEADLINE = {
-    "cr_overt_pct": "CR rate, overt disease, %",
-    "cr_overt_ci_lower": "CR rate, 95% CI lower limit, %",
-    "cr_overt_ci_upper": "CR rate, 95% CI upper limit, %",
-    "mrd_response_pct": "MRD response rate, %",
-    "mrd_response_ci_lower": "MRD response, 95% CI lower limit, %",
-    "mrd_response_ci_upper": "MRD response, 95% CI upper limit, %",
-    "os_1y": "1-year OS, %",
-    "os_1y_se": "1-year OS, standard error, %",
-    "rfs_1y": "1-year RFS (patients in CR), %",
-    "rfs_1y_se": "1-year RFS, standard error, %",
-    "os_mrd_p": "log-rank P, OS by MRD response",
-}
-
-#: Packages whose versions the methods chapter lists.
-SOFTWARE = ("numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib", "seaborn",
-            "jupyter-book", "myst-nb", "sphinx", "jupytext")  # fmt: skip
+#: The intro's headline results (ledger id: measure) and the software the methods list.
+HEADLINE, SOFTWARE = LAYOUT["headline"], tuple(LAYOUT["software"])
 
 
 def _plain(text) -> str:
@@ -61,7 +45,6 @@ def intro_texts(report: pd.DataFrame) -> dict[str, str]:
         "os_1y": fmt.estimate_se(v["os_1y"], v["os_1y_se"]),
         "rfs_1y": fmt.estimate_se(v["rfs_1y"], v["rfs_1y_se"]),
         "os_mrd_p": fmt.p_value(v["os_mrd_p"]),
-        "n_ledger": str(len(r)), "n_reproduced": str(int(r["reproduced"].sum())),
     }  # fmt: skip
 
 
@@ -74,22 +57,25 @@ def headline(report: pd.DataFrame) -> pd.DataFrame:
 
 def methods_texts(cohort: pd.DataFrame) -> dict[str, str]:
     """Glue-ready numbers of the methods chapter (keys without ``methods_``): the ledger, the
-    reconstruction's reproduced entries, courses, seed, rules and assumptions, and the data."""
+    reconstruction's reproduced entries, courses, seed, rules, assumptions and the choices
+    behind the courses (``reading_*``), and the data."""
+    chosen = reconstruct.assumptions_table().set_index("topic")["choice"]
     recon = compare(load_cohort(config.DEFAULT_COHORT),
                     load_adverse_events(config.DEFAULT_ADVERSE_EVENTS, validate=False))  # fmt: skip
     return {
         "n_ledger": str(len(load_ledger())), "n_reproduced": str(int(recon["reproduced"].sum())),
+        "n_unchecked": str(len(load_ledger(unchecked=True)) - len(load_ledger())),
         "n_roles": str(len(reconstruct.ROLES)), "seed": str(reconstruct.DEFAULT_SEED),
         "n_rules": str(len(reconstruct.TIMING_RULES)),
         "n_assumptions": str(len(reconstruct.ASSUMPTIONS)),
         "n_patients": str(len(cohort)), "cohort_file": config.cohort_path().name,
         "is_reconstruction": "the reconstruction" if config.uses_reconstruction()
         else "a cohort supplied with BOOK_COHORT, not the reconstruction",
-    }  # fmt: skip
+    } | {f"reading_{k}": _plain(chosen[t]) for k, t in LAYOUT["role_readings"].items()}  # fmt: skip
 
 
 def roles() -> pd.DataFrame:
-    """The courses the paper's text fixes (:data:`analysis.paper.reconstruct.ROLES`)."""
+    """The courses the search places in time (:data:`analysis.paper.reconstruct.ROLES`)."""
     yes_no = {True: "yes", False: "no"}
     return pd.DataFrame([{
         "Course": r.key, "Blasts at start": "≥ 5%" if r.overt else "< 5%", "CR": yes_no[r.cr],
@@ -100,15 +86,11 @@ def roles() -> pd.DataFrame:
 
 def software() -> pd.DataFrame:
     """Python and the versions of :data:`SOFTWARE` installed: ``Software``, ``Version``."""
-
-    def version(name):
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    rows = [("Python", platform.python_version())] + [(n, version(n)) for n in SOFTWARE]
-    return pd.DataFrame(rows, columns=["Software", "Version"])
+    have = {d.metadata["Name"].lower().replace("_", "-"): d.version
+            for d in metadata.distributions()}  # fmt: skip
+    rows = [("Python", platform.python_version())]
+    return pd.DataFrame(rows + [(n, have.get(n, "not installed")) for n in SOFTWARE],
+                        columns=["Software", "Version"])  # fmt: skip
 
 
 def platform_text() -> str:
@@ -117,18 +99,17 @@ def platform_text() -> str:
 
 
 def dictionary(table: str = "cohort") -> pd.DataFrame:
-    """A data dictionary in three columns that fit a page: ``Column``, ``Type and values``,
-    ``Meaning``."""
+    """A data dictionary in three columns: ``Column``, ``Type and values``, ``Meaning``."""
     d = data_dictionary(table)
-    unit = d["unit"].map(lambda u: f" ({u})" if u else "")
-    values = d["type"] + unit + ": " + d["allowed values"]
+    values = d["type"] + d["unit"].map(lambda u: f" ({u})" * bool(u)) + ": " + d["allowed values"]
     return pd.DataFrame({"Column": d["column"], "Type and values": values, "Meaning": d["meaning"]})
 
 
 def assumptions() -> pd.DataFrame:
-    """The reconstruction's choices (``assumptions.yml``): ``Question``, ``Choice``, ``Reason``."""
-    rows = [tuple(map(_plain, a)) for a in reconstruct.ASSUMPTIONS]
-    return pd.DataFrame(rows, columns=["Question", "Choice", "Reason"])
+    """The reconstruction's choices (``assumptions.yml``): ``Question``, ``Choice``,
+    ``Reason`` and ``Alternative`` (what another reading would change)."""
+    names = ["Question", "Choice", "Reason", "Alternative"]
+    return reconstruct.assumptions_table().map(_plain).set_axis(names, axis=1)
 
 
 def timing_rules() -> pd.DataFrame:
@@ -140,7 +121,5 @@ def timing_rules() -> pd.DataFrame:
 def discrepancies() -> pd.DataFrame:
     """The paper's inconsistencies (``discrepancies.yml``): ``Where``, ``The paper says``,
     ``Problem``, ``Resolution``."""
-    d = load_discrepancies()
-    columns = {"where": "Where", "statement": "The paper says", "finding": "Problem",
-               "resolution": "Resolution"}  # fmt: skip
-    return d[list(columns)].map(_plain).rename(columns=columns)
+    d = load_discrepancies()[["where", "statement", "finding", "resolution"]].map(_plain)
+    return d.set_axis(["Where", "The paper says", "Problem", "Resolution"], axis=1)

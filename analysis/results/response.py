@@ -8,29 +8,16 @@ import pandas as pd
 from .. import format as fmt
 from ..data import derive
 from ..stats import compare_proportions, proportion
-from .baseline import known, note
+from .baseline import LAYOUT, SAY, known
 
 __all__ = ["SUBGROUPS", "P_UNDEFINED_NOTE", "summary", "summary_shown", "table3",
            "table3_shown", "texts"]  # fmt: skip
 
 #: Subgroups of Table 3: key, characteristic, (flag, label) of the two groups, source column.
-SUBGROUPS = (
-    ("sex", "Sex", ("male", "male"), ("female", "female"), "sex"),
-    ("age", "Age", ("age_le18", "≤ 18 years"), ("age_gt18", "> 18 years"), "age_years"),
-    ("blasts", "Marrow blasts", ("low_blasts", "< 50%"), ("high_blasts", "≥ 50%"),
-     "marrow_blasts_pct"),
-    ("ph", "Philadelphia chromosome", ("ph_positive", "Ph+"), ("ph_negative", "Ph−"),
-     "ph_positive"),
-    ("dx", "Time from diagnosis", ("dx_lt12", "< 12 months"), ("dx_ge12", "≥ 12 months"),
-     "months_diagnosis_to_blinatumomab"),
-    ("emd", "Extramedullary disease", ("emd", "yes"), ("no_emd", "no"), "extramedullary_disease"),
-    ("prior_hsct", "Previous allo-HSCT", ("prior_allo_hsct", "yes"), ("no_prior_allo_hsct", "no"),
-     "prior_allo_hsct"),
-)  # fmt: skip
+SUBGROUPS = tuple((k, c, tuple(a), tuple(b), col) for k, c, a, b, col in LAYOUT["table3"])
 
 #: Footnote for the P columns of Table 3 when a P value is undefined.
-P_UNDEFINED_NOTE = (f"{fmt.DASH}: no P value, because one of the two groups is empty or every "
-                    "patient compared had the same outcome.")  # fmt: skip
+P_UNDEFINED_NOTE = SAY["p_undefined"].format(dash=fmt.DASH)
 
 
 def _outcomes(cohort: pd.DataFrame):
@@ -43,24 +30,14 @@ def _outcomes(cohort: pd.DataFrame):
 
 
 def summary(cohort: pd.DataFrame, method: str = "exact") -> pd.DataFrame:
-    """CR and MRD response with 95% CIs (``method``: :func:`analysis.stats.proportion`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``key`` (``cr_overt``, ``mrd_overt``, ``cr_low_burden``, ``mrd_low_burden``,
-        ``cr_all``, ``mrd_all``); ``outcome``, ``population``, ``k``, ``n``, ``percent``,
-        ``ci_lower``, ``ci_upper`` (percent; ``nan`` when ``n`` is 0).
-    """
-    _, overt, low, (cr, cr_ok), (mrd, mrd_ok) = _outcomes(cohort)
-    spec = [
-        ("cr_overt", "CR", "≥ 5% marrow blasts (overt disease)", cr, cr_ok & overt),
-        ("mrd_overt", "MRD response", "≥ 5% marrow blasts (overt disease)", mrd, mrd_ok & overt),
-        ("cr_low_burden", "sustained CR", "< 5% marrow blasts", cr, cr_ok & low),
-        ("mrd_low_burden", "MRD response", "< 5% marrow blasts", mrd, mrd_ok & low),
-        ("cr_all", "CR or sustained CR", "all patients", cr, cr_ok),
-        ("mrd_all", "MRD response", "all patients", mrd, mrd_ok),
-    ]
+    """CR and MRD response with 95% CIs (``method``: :func:`analysis.stats.proportion`):
+    index ``key`` (``cr_overt``, ``mrd_overt``, ``cr_low_burden``, ``mrd_low_burden``,
+    ``cr_all``, ``mrd_all``); ``outcome``, ``population``, ``k``, ``n``, ``percent``,
+    ``ci_lower``, ``ci_upper`` (percent; ``nan`` when ``n`` is 0)."""
+    _, overt, low, cr, mrd = _outcomes(cohort)
+    who, what = {"overt": overt, "low": low, "all": True}, {"cr": cr, "mrd": mrd}
+    rows = LAYOUT["response_summary"]
+    spec = [(k, o, p, what[v][0], what[v][1] & who[g]) for k, o, p, v, g in rows]
     ps = [proportion(int((v & m).sum()), int(m.sum()), method) for *_, v, m in spec]
     return pd.DataFrame([(*s[:3], p.k, p.n, p.percent, p.ci_lower, p.ci_upper) for s, p in
                          zip(spec, ps)], columns=["key", "outcome", "population", "k", "n",
@@ -78,17 +55,11 @@ def summary_shown(rs: pd.DataFrame) -> pd.DataFrame:
 
 
 def table3(cohort: pd.DataFrame, test: str = "auto") -> pd.DataFrame:
-    """CR (overt disease) and MRD response (all patients) by subgroup, each difference
-    tested (``test``: :func:`analysis.stats.compare_proportions`).  Table 3 is not in the
-    text; its denominators are a reading (discrepancy ``table3_denominator``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Two rows per subgroup of :data:`SUBGROUPS`: ``subgroup``, ``characteristic``,
-        ``group``; for ``cr`` and ``mrd``: ``_k``, ``_n``, ``_test`` and ``_p``
-        (on both rows; ``nan`` if a group is empty or the outcome does not vary).
-    """
+    """CR (overt disease) and MRD response (all patients) by subgroup, tested with ``test``
+    (:func:`analysis.stats.compare_proportions`; the denominators are a reading, discrepancy
+    ``table3_denominator``): two rows per subgroup, ``subgroup``, ``characteristic``,
+    ``group`` and, for ``cr`` and ``mrd``, ``_k``, ``_n``, ``_test``, ``_p`` (``nan`` if a
+    group is empty or the outcome does not vary)."""
     f, overt, _, (cr, cr_ok), (mrd, mrd_ok) = _outcomes(cohort)
     rows = []
     for key, characteristic, (flag_a, label_a), (flag_b, label_b), column in SUBGROUPS:
@@ -122,7 +93,7 @@ def table3_shown(t3: pd.DataFrame) -> pd.DataFrame:
 def texts(cohort: pd.DataFrame) -> dict[str, str]:
     """Glue-ready text of the response chapter (keys without the ``response_`` prefix): per
     :func:`summary` key ``_k``, ``_n``, ``_percent``, ``_ci`` ("51.9% to 95.7%"); counts,
-    ``prior_*`` (previous transplant), the caption's ``p_note`` and MyST ``note_*`` ("" if none).
+    ``prior_*`` (previous transplant), the caption's ``p_note`` and ``note_*`` ("" if none).
     """
     rs, t3, out = summary(cohort), table3(cohort), {}
     for key, r in rs.iterrows():
@@ -135,10 +106,6 @@ def texts(cohort: pd.DataFrame) -> dict[str, str]:
     undefined = int(undefined.isna().to_numpy().sum())
     prior = t3[t3["subgroup"] == "prior_hsct"].set_index("group")
     out |= {f"prior_{g}_{x}": str(prior.loc[g, f"cr_{x}"]) for g in ("yes", "no") for x in "kn"}
-    no_overt = "No patient in this cohort started with overt disease, so the CR rate among "
-    no_overt += f"such patients is undefined (shown as {fmt.DASH})."
-    undefined_p = f"{undefined} of the comparisons in the table have no P value: one of the "
-    undefined_p += "two groups is empty, or every patient compared had the same outcome."
     return out | {
         "cr_ci_width": fmt.number(cr.ci_upper - cr.ci_lower), "no_cr_overt": str(cr.n - cr.k),
         "n_subgroups": str(len(SUBGROUPS)), "n_tests": str(len(tests)),
@@ -147,6 +114,6 @@ def texts(cohort: pd.DataFrame) -> dict[str, str]:
         "prior_cr_test": prior.loc["yes", "cr_test"],
         "prior_mrd_p": fmt.p_value(prior.loc["yes", "mrd_p"]),
         "p_note": f" {P_UNDEFINED_NOTE}" if undefined else "",
-        "note_no_overt": note(no_overt) if cr.n == 0 else "",
-        "note_undefined_p": note(undefined_p) if undefined else "",
+        "note_no_overt": SAY["no_overt"].format(dash=fmt.DASH) * (int(cr.n) == 0),
+        "note_undefined_p": SAY["undefined_p"].format(k=undefined) * bool(undefined),
     }  # fmt: skip
