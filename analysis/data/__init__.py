@@ -1,9 +1,10 @@
 """Layer 1: the data, from file to analysis-ready table.
 
-``dictionary``  the columns of both tables (type, unit, allowed values, meaning)
-``io``          reading a CSV or Excel file as text, parsing it, writing stable CSV
-``contract``    the data contract: every problem of a file at once (pandera)
-``derive``      the subgroup flags and survival tables every chapter uses
+``dictionary``  the columns of both tables, as data (``dictionary.yml``)
+``io``          the one reader (CSV, Excel, ``.xpt``), typing by the dictionary, stable CSV
+``adam``        ADaM input (ADSL, ADTTE, ADAE) read as the two tables
+``contract``    the data contract: every problem of the files at once
+``derive``      optional columns a file left out, subgroup flags, survival tables
 
 The default tables are the *reconstructed* cohort in ``data/reconstructed/``: individual
 patient data found by :mod:`analysis.paper.reconstruct` so that every aggregate the paper
@@ -19,55 +20,62 @@ import pandas as pd
 
 from .. import config
 from . import derive
-from .dictionary import AE_COLUMNS, COHORT_COLUMNS, data_dictionary
+from .dictionary import AE_FIELDS, COHORT_FIELDS, data_dictionary
 from .io import parse_adverse_events, parse_cohort, read_table, to_csv_text
 
-__all__ = [
-    "AE_COLUMNS",
-    "COHORT_COLUMNS",
-    "data_dictionary",
-    "derive",
-    "load_adverse_events",
-    "load_cohort",
-    "parse_adverse_events",
-    "parse_cohort",
-    "read_table",
-    "to_csv_text",
-]
+__all__ = ["AE_FIELDS", "COHORT_FIELDS", "data_dictionary", "derive", "load_adverse_events",
+           "load_cohort", "load_tables", "parse_adverse_events", "parse_cohort", "read_table",
+           "to_csv_text"]  # fmt: skip
+
+
+def load_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohort and adverse events the book analyses, checked by the contract.
+
+    The sources come from :mod:`analysis.config`: ``BOOK_ADAM`` (a directory of ADaM
+    datasets), else ``BOOK_COHORT`` and ``BOOK_AES`` (default: the reconstruction), with the
+    column map ``BOOK_MAP`` if set.  Raises :class:`analysis.data.contract.ContractError`.
+    """
+    from .contract import validate_tables  # not at import: `python -m` runs the module
+
+    adam = config.adam_dir()
+    ae_path = None if adam else config.adverse_events_path()
+    cohort, ae = validate_tables(adam or config.cohort_path(), ae_path,
+                                 column_map=config.column_map_path())  # fmt: skip
+    return cohort, ae if ae is not None else parse_adverse_events(
+        pd.DataFrame(columns=[*AE_FIELDS])
+    )
 
 
 def load_cohort(path: str | Path | None = None, *, validate: bool = True) -> pd.DataFrame:
-    """Load the cohort table.
+    """Load the cohort table: one row per patient, every column of the data dictionary.
 
     Parameters
     ----------
     path : str or Path, optional
-        CSV or Excel file; defaults to :func:`analysis.config.cohort_path`
-        (``BOOK_COHORT`` or ``data/reconstructed/cohort.csv``).
+        CSV, Excel (``file.xlsx#sheet``) or a directory of ADaM datasets; default
+        ``BOOK_ADAM``, ``BOOK_COHORT`` or ``data/reconstructed/cohort.csv``
+        (:mod:`analysis.config`), with the column map ``BOOK_MAP`` if set.
     validate : bool
-        Check the data contract (:mod:`analysis.schema`) and raise
-        :class:`analysis.schema.ContractError` listing every problem.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per patient; columns as in :data:`COHORT_COLUMNS`.
+        Check the data contract and raise :class:`analysis.data.contract.ContractError`
+        listing every problem (``False``: only read and type a file).
 
     Notes
     -----
-    Source of the default file: the reconstruction of the cohort of 19 patients with
-    relapsed/refractory B-ALL treated with blinatumomab at the Aerospace Center
-    Hospital, China (Nov 2021 - Nov 2024), published by Wang Y, Chang C, Wang Z,
-    Zhao J, Wang J, Front Oncol 2025;15:1587185.  Consistent with
-    every published aggregate; not the patients' records.
+    Optional columns the file leaves out are derived where unambiguous, otherwise missing
+    (:func:`analysis.data.derive.complete`; ``attrs["not_recorded"]`` lists them).  Source of
+    the default file: the reconstruction of the cohort of 19 patients with relapsed/refractory
+    B-ALL treated with blinatumomab at the Aerospace Center Hospital, China (Nov 2021 -
+    Nov 2024), published by Wang Y, Chang C, Wang Z, Zhao J, Wang J, Front Oncol
+    2025;15:1587185.  Consistent with every published aggregate; not the patients' records.
     """
-    path = Path(path) if path else config.cohort_path()
-    if validate:
-        from .contract import validate_tables
+    from .contract import validate_tables
 
-        cohort, _ = validate_tables(path, None)
-        return cohort
-    return parse_cohort(read_table(path))
+    if path is None and validate:
+        return load_tables()[0]
+    path = path or config.adam_dir() or config.cohort_path()
+    if validate or Path(path).is_dir():
+        return validate_tables(path, None, column_map=config.column_map_path())[0]
+    return derive.complete(parse_cohort(read_table(path)))
 
 
 def load_adverse_events(path: str | Path | None = None, *, validate: bool = True) -> pd.DataFrame:
@@ -76,15 +84,18 @@ def load_adverse_events(path: str | Path | None = None, *, validate: bool = True
     Parameters
     ----------
     path : str or Path, optional
-        CSV or Excel file; defaults to :func:`analysis.config.adverse_events_path`.
+        CSV or Excel file; default ``BOOK_AES``, the ADAE of ``BOOK_ADAM`` or
+        ``data/reconstructed/adverse_events.csv``.
     validate : bool
-        Check the data contract, including that every ``patient_id`` exists in
-        the cohort table that :func:`load_cohort` would load.
+        Check the data contract, including that every ``patient_id`` exists in the cohort
+        table that :func:`load_cohort` would load.
     """
-    path = Path(path) if path else config.adverse_events_path()
-    if validate:
-        from .contract import validate_tables
+    from .contract import validate_tables
 
-        _, ae = validate_tables(config.cohort_path(), path)
-        return ae
-    return parse_adverse_events(read_table(path))
+    if path is None and validate:
+        return load_tables()[1]
+    if validate:
+        adam = config.adam_dir()
+        cohort = adam or config.cohort_path()
+        return validate_tables(cohort, path, column_map=config.column_map_path())[1]
+    return parse_adverse_events(read_table(path or config.adverse_events_path(), AE_FIELDS))

@@ -1,0 +1,116 @@
+"""ADaM input: a directory with ADSL and ADTTE (and ADAE) read as the book's two tables.
+
+ADSL gives one row per subject: ``USUBJID`` is ``patient_id`` and the other columns are read
+from the variables the dictionary names (``adam`` in ``dictionary.yml``; ``SEX``, ``AGE``,
+``DTHCAUS`` and study flags such as ``CRFL`` with ``Y``/``N``) or from the book's own column
+names, in any letter case.  ADTTE gives ``os_months``/``os_event`` (PARAMCD ``OS``) and
+``rfs_months``/``rfs_event`` (PARAMCD ``RFS``) from AVAL, in the unit of AVALU, and CNSR
+(1 = censored).  ADAE gives the adverse events from USUBJID, AEDECOD, ATOXGR and AEACN (CDISC
+terms).  Variables the book does not use are not read.  The converted tables then pass the
+same contract as the two-table layout (:mod:`analysis.data.contract`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import DAYS_PER_MONTH
+from .dictionary import load, message
+from .io import levels
+
+__all__ = ["column_map", "find", "survival"]
+
+
+def find(directory) -> dict[str, Path | None]:
+    """The ADSL, ADTTE and ADAE files of a directory (``.csv`` or ``.xpt``, any letter case)."""
+    files = {
+        p.stem.lower(): p
+        for p in sorted(Path(directory).iterdir())
+        if p.suffix.lower() in (".csv", ".xpt")
+    }
+    return {name: files.get(name) for name in ("adsl", "adtte", "adae")}
+
+
+def column_map(table: str) -> dict[str, str]:
+    """Upper-case ADaM variable (or the book's own name) -> the book's column."""
+    entries = load()[table]
+    out = {e["name"].upper(): e["name"] for e in entries}
+    out.update({e["adam"]: e["name"] for e in entries if re.fullmatch(r"\w+", e.get("adam", ""))})
+    return out
+
+
+def _text(raw: pd.DataFrame, name: str) -> np.ndarray:
+    codes, cats = levels(raw[name])
+    return np.append(np.asarray(cats, dtype=object), "")[codes]
+
+
+def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list]:
+    """The OS and RFS columns of the cohort, as text aligned with ``ids``, from ADTTE.
+
+    Returns
+    -------
+    tuple
+        ``(columns, reported, problems, notes)``: ``{column: array of text}``, ``{column:
+        bool array}`` of cells whose problem is reported here (so that the contract does not
+        report it again), a list of ``(row, check, text)`` (``row`` None for the whole file)
+        and notes for warnings.
+    """
+    spec = load()["adam"]
+    names = {str(c).upper(): c for c in raw.columns}
+    problems: list = [
+        (None, "adam", message("adam_variable", var=v, what=what))
+        for v, what in spec["variables"].items()
+        if v not in names
+    ]
+    if problems:
+        return {}, {}, problems, []
+    uid, aval, cnsr = (_text(raw, names[v]) for v in ("USUBJID", "AVAL", "CNSR"))
+    param = np.char.upper(_text(raw, names["PARAMCD"]).astype(str))
+    rows, notes = raw.index.to_numpy(), []
+    factor = np.ones(len(raw))
+    if "AVALU" in names:
+        unit = np.char.upper(_text(raw, names["AVALU"]).astype(str))
+        days = {k: v or DAYS_PER_MONTH for k, v in spec["units"].items()}
+        factor = pd.Series(unit).map(days).to_numpy(dtype=float) / DAYS_PER_MONTH
+        for row, u in zip(rows[np.isnan(factor)], unit[np.isnan(factor)]):
+            units = ", ".join(days)
+            problems.append((row, "AVALU", message("adam_unit", row=row, value=u, units=units)))
+    else:
+        notes.append(message("adam_no_unit"))
+    first = pd.Series(np.arange(len(ids)), index=ids)
+    first = first[~first.index.duplicated()]
+    columns, reported = {}, {}
+    for code, (time_col, event_col) in spec["parameters"].items():
+        sel = param == code
+        if code == "OS" and not sel.any():
+            problems.append((None, "adam", message("adam_paramcd", param=code, what=time_col)))
+        pos = first.reindex(uid[sel]).to_numpy(dtype=float)
+        r, u, c, f = rows[sel], uid[sel], cnsr[sel], factor[sel]
+        known = ~np.isnan(pos)
+        for row, i in zip(r[~known], u[~known]):
+            problems.append((row, "USUBJID", message("adam_subject", row=row, id=i)))
+        twice = pd.Series(u).duplicated(keep=False).to_numpy() & known
+        for i, group in pd.Series(r[twice]).groupby(u[twice], sort=False):
+            listed = ", ".join(map(str, group.iloc[:-1])) + f" and {group.iloc[-1]}"
+            text = message("adam_twice", rows=listed, id=i, param=code)
+            problems.append((group.iloc[0], "PARAMCD", text))
+        bad_c = (c != "0") & (c != "1")
+        for row, i, v in zip(r[bad_c], u[bad_c], c[bad_c]):
+            problems.append((row, "CNSR", message("adam_cnsr", row=row, id=i, value=v)))
+        time = aval[sel]
+        if (f != 1).any():
+            number = pd.to_numeric(pd.Series(time), errors="coerce").to_numpy() * f
+            time = np.where(np.isfinite(number), np.char.mod("%.10g", number), time)
+        at = pos[known & ~twice].astype(int)
+        for col, values, bad in ((time_col, time, np.isnan(f)),
+                                 (event_col, np.where(c == "1", "0", "1"), bad_c)):  # fmt: skip
+            columns[col] = np.full(len(ids), "", dtype=object)
+            columns[col][at] = values[known & ~twice]
+            reported[col] = np.zeros(len(ids), bool)
+            reported[col][at] = bad[known & ~twice]
+            reported[col][pos[twice].astype(int)] = True
+    return columns, reported, problems, notes
