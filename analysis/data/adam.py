@@ -51,66 +51,67 @@ def _text(raw: pd.DataFrame, name: str) -> np.ndarray:
 def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list]:
     """The OS and RFS columns of the cohort, as text aligned with ``ids``, from ADTTE.
 
-    Returns
-    -------
-    tuple
-        ``(columns, reported, problems, notes)``: ``{column: array of text}``, ``{column:
-        bool array}`` of cells whose problem is reported here (so that the contract does not
-        report it again), a list of ``(row, check, text)`` (``row`` None for the whole file)
-        and notes for warnings.
+    Returns ``(columns, reported, problems, notes)``: {column: text}, {column: cells whose
+    problem is reported here, so that the contract does not report it again}, a list of
+    ``(row, variable, text)`` (``row`` None for the whole file), and notes for warnings.
     """
-    spec = load()["adam"]
+    spec, n = load()["adam"], len(ids)
     names = {str(c).upper(): c for c in raw.columns}
-    problems: list = [
-        (None, "adam", message("adam_variable", var=v, what=what))
-        for v, what in spec["variables"].items()
-        if v not in names
-    ]
+    columns = {
+        c: np.full(n, "", dtype=object) for pair in spec["parameters"].values() for c in pair
+    }
+    reported = {c: np.zeros(n, bool) for c in columns}
+    problems = [(None, v, message("adam_variable", var=v, what=w))
+                for v, w in spec["variables"].items() if v not in names]  # fmt: skip
     if problems:
-        return {}, {}, problems, []
-    uid, aval, cnsr = (_text(raw, names[v]) for v in ("USUBJID", "AVAL", "CNSR"))
-    param = np.char.upper(_text(raw, names["PARAMCD"]).astype(str))
-    rows, notes = raw.index.to_numpy(), []
-    factor = np.ones(len(raw))
+        return columns, {c: ~r for c, r in reported.items()}, problems, []
+    uid, aval, cnsr, param = (_text(raw, names[v]) for v in ("USUBJID", "AVAL", "CNSR", "PARAMCD"))
+    rows, notes, factor = raw.index.to_numpy(), [], np.ones(len(raw))
     if "AVALU" in names:
-        unit = np.char.upper(_text(raw, names["AVALU"]).astype(str))
-        days = {k: v or DAYS_PER_MONTH for k, v in spec["units"].items()}
-        factor = pd.Series(unit).map(days).to_numpy(dtype=float) / DAYS_PER_MONTH
+        unit, days = (
+            _text(raw, names["AVALU"]),
+            {k: v or DAYS_PER_MONTH for k, v in spec["units"].items()},
+        )
+        factor = pd.Series(unit).str.upper().map(days).to_numpy(dtype=float) / DAYS_PER_MONTH
         for row, u in zip(rows[np.isnan(factor)], unit[np.isnan(factor)]):
-            units = ", ".join(days)
-            problems.append((row, "AVALU", message("adam_unit", row=row, value=u, units=units)))
+            problems.append(
+                (row, "AVALU", message("adam_unit", row=row, value=u, units=", ".join(days)))
+            )
     else:
         notes.append(message("adam_no_unit"))
-    first = pd.Series(np.arange(len(ids)), index=ids)
+    first = pd.Series(np.arange(n), index=ids)
     first = first[~first.index.duplicated()]
-    columns, reported = {}, {}
     for code, (time_col, event_col) in spec["parameters"].items():
-        sel = param == code
+        sel = pd.Series(param).str.upper().to_numpy() == code
         if code == "OS" and not sel.any():
-            problems.append((None, "adam", message("adam_paramcd", param=code, what=time_col)))
+            problems.append((None, "PARAMCD", message("adam_paramcd", param=code, what=time_col)))
+            reported[time_col][:] = reported[event_col][:] = True
         pos = first.reindex(uid[sel]).to_numpy(dtype=float)
-        r, u, c, f = rows[sel], uid[sel], cnsr[sel], factor[sel]
-        known = ~np.isnan(pos)
-        for row, i in zip(r[~known], u[~known]):
-            problems.append((row, "USUBJID", message("adam_subject", row=row, id=i)))
+        r, u, c, f, known = rows[sel], uid[sel], cnsr[sel], factor[sel], ~np.isnan(pos)
+        problems += [
+            (row, "USUBJID", message("adam_subject", row=row, id=i))
+            for row, i in zip(r[~known], u[~known])
+        ]
         twice = pd.Series(u).duplicated(keep=False).to_numpy() & known
         for i, group in pd.Series(r[twice]).groupby(u[twice], sort=False):
             listed = ", ".join(map(str, group.iloc[:-1])) + f" and {group.iloc[-1]}"
-            text = message("adam_twice", rows=listed, id=i, param=code)
-            problems.append((group.iloc[0], "PARAMCD", text))
+            problems.append(
+                (group.iloc[0], "PARAMCD", message("adam_twice", rows=listed, id=i, param=code))
+            )
         bad_c = (c != "0") & (c != "1")
-        for row, i, v in zip(r[bad_c], u[bad_c], c[bad_c]):
-            problems.append((row, "CNSR", message("adam_cnsr", row=row, id=i, value=v)))
+        problems += [
+            (row, "CNSR", message("adam_cnsr", row=row, id=i, value=v))
+            for row, i, v in zip(r[bad_c], u[bad_c], c[bad_c])
+        ]
         time = aval[sel]
-        if (f != 1).any():
+        if (f != 1).any():  # AVAL in days, weeks or years
             number = pd.to_numeric(pd.Series(time), errors="coerce").to_numpy() * f
             time = np.where(np.isfinite(number), np.char.mod("%.10g", number), time)
-        at = pos[known & ~twice].astype(int)
-        for col, values, bad in ((time_col, time, np.isnan(f)),
-                                 (event_col, np.where(c == "1", "0", "1"), bad_c)):  # fmt: skip
-            columns[col] = np.full(len(ids), "", dtype=object)
-            columns[col][at] = values[known & ~twice]
-            reported[col] = np.zeros(len(ids), bool)
-            reported[col][at] = bad[known & ~twice]
+        ok, at = known & ~twice, pos[known & ~twice].astype(int)
+        for col, values, bad in (
+            (time_col, time, np.isnan(f)),
+            (event_col, np.where(c == "1", "0", "1"), bad_c),
+        ):
+            columns[col][at], reported[col][at] = values[ok], bad[ok]
             reported[col][pos[twice].astype(int)] = True
     return columns, reported, problems, notes

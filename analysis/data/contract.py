@@ -20,7 +20,7 @@ import os
 import re
 import sys
 import warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -178,55 +178,40 @@ def read_map(path) -> tuple[dict, list[str]]:
     Returns ``({table: (columns, values)}, problems)``: ``columns`` maps a centre's header to
     the book's column, ``values`` a book column to {lower-case label: the book's value}.
     """
-    out, problems, label = {}, [], _display(path)
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         doc = {"cohort": doc} if {"columns", "values"} & set(doc) else doc
-        sections = {
-            t: [dict(dict(doc.get(t) or {}).get(k) or {}) for k in ("columns", "values")]
-            for t in FIELDS
-        }
-        for table, (columns, values) in sections.items():
-            fields, targets = FIELDS[table], defaultdict(list)
-            columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
-            for header, target in columns.items():
-                targets[target].append(f"'{header}'")
-                if target not in fields:
-                    problems.append(msg("map_target", header=header, target=target, table=table))
-            problems += [
-                msg("map_twice", headers=" and ".join(h), target=t)
-                for t, h in targets.items()
-                if len(h) > 1
-            ]
-            labels = {
-                c: {
-                    str(k).strip().lower(): str(v).lower()
-                    if isinstance(v, bool)
-                    else str(v).strip()
-                    for k, v in dict(m).items()
-                }
-                for c, m in values.items()
-                if c in fields
-            }
-            problems += [
-                msg("map_values_column", column=c, table=table) for c in values if c not in fields
-            ]
-            for c, m in labels.items():
-                for key, text in m.items():
-                    if not text or io.parse_levels(fields[c], pd.Index([text]))[1][0]:
-                        problems.append(
-                            msg(
-                                "map_value",
-                                column=c,
-                                label=key,
-                                value=text,
-                                expected=fields[c].expected,
-                            )
-                        )
-            out[table] = (columns, labels)
+        out = {t: _map_section(dict(doc.get(t) or {}), t) for t in FIELDS}
     except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
-        return {}, [f"{label}: " + msg("map_unreadable", exc=exc)]
-    return out, [f"{label}: {p}" for p in problems]
+        return {}, [f"{_display(path)}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))]
+    problems = [f"{_display(path)}: {p}" for t in FIELDS for p in out[t][2]]
+    return {t: out[t][:2] for t in FIELDS}, problems
+
+
+def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
+    fields, problems, labels = FIELDS[table], [], {}
+    columns = {
+        str(k).strip(): str(v).strip() for k, v in dict(section.get("columns") or {}).items()
+    }
+    for target in dict.fromkeys(columns.values()):
+        headers = [f"'{h}'" for h, t in columns.items() if t == target]
+        if target not in fields:
+            problems.append(msg("map_target", header=headers[0], target=target, table=table))
+        if len(headers) > 1:
+            problems.append(msg("map_twice", headers=" and ".join(headers), target=target))
+    for column, pairs in dict(section.get("values") or {}).items():
+        if column not in fields:
+            problems.append(msg("map_values_column", column=column, table=table))
+            continue
+        spec, labels[column] = fields[column], {}
+        for label, value in dict(pairs).items():
+            text = str(value).lower() if isinstance(value, bool) else str(value).strip()
+            if not text or io.parse_levels(spec, pd.Index([text]))[1][0]:
+                expected = spec.expected.split(";")[0].removesuffix(", or empty")
+                kw = dict(column=column, label=label, value=text, expected=expected)
+                problems.append(msg("map_value", **kw))
+            labels[column][str(label).strip().lower()] = text
+    return columns, labels, problems
 
 
 class _Table:
@@ -371,7 +356,8 @@ class _Table:
                         unmapped=f" and not mapped by {self.map_label}" * bool(self.map_label),
                     )
                 )
-        if ignored:
+        if ignored:  # ADaM variables the book does not use are not read
+            self.raw = self.raw.drop(columns=ignored)
             self.warn(msg("adam_ignored", names=", ".join(ignored)))
         self.absent = {n for n in self.fields if n not in self.raw.columns}
         for name, spec in [
