@@ -1,13 +1,10 @@
 """ADaM input: a directory with ADSL and ADTTE (and ADAE) read as the book's two tables.
 
-ADSL gives one row per subject: ``USUBJID`` is ``patient_id`` and the other columns are read
-from the variables the dictionary names (``adam`` in ``dictionary.yml``; ``SEX``, ``AGE``,
-``DTHCAUS`` and study flags such as ``CRFL`` with ``Y``/``N``) or from the book's own column
-names, in any letter case.  ADTTE gives ``os_months``/``os_event`` (PARAMCD ``OS``) and
-``rfs_months``/``rfs_event`` (PARAMCD ``RFS``) from AVAL, in the unit of AVALU, and CNSR
-(1 = censored).  ADAE gives the adverse events from USUBJID, AEDECOD, ATOXGR and AEACN (CDISC
-terms).  Variables the book does not use are not read.  The converted tables then pass the
-same contract as the two-table layout (:mod:`analysis.data.contract`).
+ADSL gives one row per subject, from the variables the dictionary names (``adam`` in
+``dictionary.yml``: ``USUBJID``, ``SEX``, ``AGE``, flags such as ``CRFL`` with Y/N) or the
+book's own column names; ADTTE gives OS and RFS (PARAMCD ``OS``, ``RFS``) from AVAL, in the
+unit of AVALU, and CNSR; ADAE the adverse events (AEDECOD, ATOXGR, AEACN).  The converted
+tables pass the same contract as the two-table layout; other variables are not read.
 """
 
 from __future__ import annotations
@@ -27,11 +24,8 @@ __all__ = ["column_map", "find", "survival"]
 
 def find(directory) -> dict[str, Path | None]:
     """The ADSL, ADTTE and ADAE files of a directory (``.csv`` or ``.xpt``, any letter case)."""
-    files = {
-        p.stem.lower(): p
-        for p in sorted(Path(directory).iterdir())
-        if p.suffix.lower() in (".csv", ".xpt")
-    }
+    paths = sorted(Path(directory).iterdir())
+    files = {p.stem.lower(): p for p in paths if p.suffix.lower() in (".csv", ".xpt")}
     return {name: files.get(name) for name in ("adsl", "adtte", "adae")}
 
 

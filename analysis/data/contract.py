@@ -43,6 +43,7 @@ _PRIVACY = load()["privacy"]
 _DATES = [d.replace("MON", _PRIVACY["month"]) for d in _PRIVACY["dates"]]
 #: A value that is a calendar date; a date written inside free text.
 _DATE_VALUE = re.compile("|".join(_DATES + _PRIVACY["short_dates"]), re.I)
+_DIGITS = str.maketrans("0123456789", "\x01" * 10)
 _DATE_IN_TEXT = re.compile(rf"(?<![\d.])(?:{'|'.join(_DATES)})(?!\d)", re.I)
 
 
@@ -128,9 +129,7 @@ def _personal(texts) -> np.ndarray:
     """Which ids look like phone, id-card or record numbers or e-mail addresses."""
     texts = np.asarray(texts, dtype=object)
     text = io.joined(texts)
-    if "@" not in text and "\x01" * 10 not in text.translate(
-        str.maketrans("0123456789", "\x01" * 10)
-    ):
+    if "@" not in text and "\x01" * 10 not in text.translate(_DIGITS):  # 10 digits in a row
         return np.zeros(len(texts), bool)
     return np.fromiter((bool(re.search(r"\d{10}|@", str(x))) for x in texts), bool, len(texts))
 
@@ -140,23 +139,31 @@ def _dated(texts) -> np.ndarray:
     return np.asarray(pd.Index(texts, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)
 
 
+def _refused(spec, value: str) -> tuple[str, str]:
+    """The message of a text that is not a value of its column, and a hint."""
+    if spec.name == "patient_id" or spec.free_text:
+        return ("id_looks_personal" if spec.name == "patient_id" else "date_in_text"), ""
+    if _DATE_VALUE.fullmatch(value):
+        return "date_value", ""
+    if re.fullmatch(r"-?\d+,\d+", value):
+        return "text", msg("mixed_comma")
+    if re.fullmatch(r"-?\d+(?:\.\d+)?\s*[^\d\s.,-].*", value):
+        return "text", msg("unit_in_value")
+    return "text", msg("boolean_hint") if spec.type == "boolean" else ""
+
+
 def _tokens(name: str) -> list[str]:
-    return [
-        t
-        for t in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
-        if t
-    ]
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
 
 
 def identifier_kind(name: str) -> str | None:
     """What direct identifier a column name suggests (``None`` if none)."""
     ids, toks = _PRIVACY["identifiers"], _tokens(name)
-    kinds = [ids["words"].get(t) for t in toks] + [
-        ids["pairs"].get(f"{a} {b}") for a, b in zip(toks, toks[1:])
-    ]
-    return next((k for k in kinds if k), None) or next(
-        (v for k, v in ids["cjk"].items() if k in name), None
-    )
+    kinds = [ids["words"].get(t) for t in toks]
+    kinds += [ids["pairs"].get(f"{a} {b}") for a, b in zip(toks, toks[1:])]
+    kinds += [v for k, v in ids["cjk"].items() if k in name]
+    return next((k for k in kinds if k), None)
 
 
 def _date_name(name: str) -> str | None:
@@ -190,9 +197,8 @@ def read_map(path) -> tuple[dict, list[str]]:
 
 def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
     fields, problems, labels = FIELDS[table], [], {}
-    columns = {
-        str(k).strip(): str(v).strip() for k, v in dict(section.get("columns") or {}).items()
-    }
+    columns = dict(section.get("columns") or {})
+    columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
     for target in dict.fromkeys(columns.values()):
         headers = [f"'{h}'" for h, t in columns.items() if t == target]
         if target not in fields:
@@ -233,10 +239,8 @@ class _Table:
 
     def rows(self, rows, column: str, check: str, **kw) -> None:
         """Problems of ``rows``: the first ``max`` per column and check listed, all counted."""
-        group, pos = (
-            (check, column),
-            list(self.fields).index(column) if column in self.fields else 999,
-        )
+        group = (check, column)
+        pos = list(self.fields).index(column) if column in self.fields else 999
         for row in list(rows)[: max(self.max - self.seen[group], 0)]:
             self.problems.append(((1, int(row), pos), group, self.note(row, column, check, **kw)))
         self.seen[group] += len(rows)
@@ -248,40 +252,22 @@ class _Table:
         """The message of one problem (``messages`` in dictionary.yml, keyed by ``check``)."""
         if "line" in kw:
             return kw["line"]
-        pid, spec = self.cell(row, "patient_id"), self.fields.get(column)
-        where = f"{self.label}, row {row}" + (f" (patient_id {pid})" if pid else "")
-        kw = dict(value=self.cell(row, column), expected=spec and spec.expected, **kw)
-        if check in ("text", "unique") or len(kw.get("columns", "a")) == 1:
-            where += f", column '{column}'"
-        if "columns" in kw:  # a rule
-            check = "rule_one" if len(kw["columns"]) == 1 else "rule"
-            kw["shown"] = ", ".join(
-                f"{c} = {self.cell(row, c) or '(empty)'}" for c in kw["columns"]
-            )
-        elif check == "text":
-            check = (
-                "id_looks_personal"
-                if column == "patient_id"
-                else "date_in_text"
-                if spec.free_text
-                else "date_value"
-                if _DATE_VALUE.fullmatch(kw["value"])
-                else check
-            )
-            hint = (
-                "mixed_comma"
-                if re.fullmatch(r"-?\d+,\d+", kw["value"])
-                else "unit_in_value"
-                if re.fullmatch(r"-?\d+(?:\.\d+)?\s*[^\d\s.,-].*", kw["value"])
-                else "boolean_hint"
-                if spec.type == "boolean"
-                else None
-            )
-            return msg(check, where=where, to_months=msg("to_months"), **kw) + (
-                msg(hint) if hint and check == "text" else ""
-            )
-        top = load()["plausible_max"].get(spec.unit) if spec else None
-        return msg(check, where=where, unit=spec and spec.unit, top=top, **kw)
+        pid, value, columns = (
+            self.cell(row, "patient_id"),
+            self.cell(row, column),
+            kw.get("columns"),
+        )
+        where = f"{self.label}, row {row}" + f" (patient_id {pid})" * bool(pid)
+        where += f", column '{column}'" * (len(columns or [column]) == 1)
+        if columns:  # a rule
+            shown = ", ".join(f"{c} = {self.cell(row, c) or '(empty)'}" for c in columns)
+            key = "rule" if len(columns) > 1 else "rule_one"
+            return msg(key, where=where, value=value, shown=shown, text=kw["text"])
+        spec = self.fields[column]
+        key, hint = _refused(spec, value) if check == "text" else (check, "")
+        top = load()["plausible_max"].get(spec.unit)
+        kw = dict(value=value, expected=spec.expected, unit=spec.unit, top=top)
+        return msg(key, where=where, to_months=msg("to_months"), **kw) + hint
 
     def read(self) -> bool:
         """Read the file, apply the column map, check the header and drop empty rows."""
@@ -295,9 +281,8 @@ class _Table:
         names = [columns.get(str(c).upper() if self.adam else str(c), str(c)) for c in raw.columns]
         for header, target in columns.items() if self.map_label else ():
             if header not in raw.columns and target not in raw.columns:
-                self.warn(
-                    msg("map_absent", header=header, target=target, file=self.label), self.map_label
-                )
+                absent = msg("map_absent", header=header, target=target, file=self.label)
+                self.warn(absent, self.map_label)
         if "patient_id" not in names:
             heads = {"patient_id", *(h for h, t in columns.items() if t == "patient_id")}
             top = raw.iloc[:20].astype(str).apply(lambda c: c.str.strip()).isin(heads).any(axis=1)
@@ -349,43 +334,26 @@ class _Table:
                 how = msg("to_age" if date == "birth" else "to_months")
                 self.file(msg("date_column", name=c, example=example, how=how))
             else:
-                self.warn(
-                    msg(
-                        "extra",
-                        name=c,
-                        unmapped=f" and not mapped by {self.map_label}" * bool(self.map_label),
-                    )
-                )
+                unmapped = f" and not mapped by {self.map_label}" if self.map_label else ""
+                self.warn(msg("extra", name=c, unmapped=unmapped))
         if ignored:  # ADaM variables the book does not use are not read
             self.raw = self.raw.drop(columns=ignored)
             self.warn(msg("adam_ignored", names=", ".join(ignored)))
         self.absent = {n for n in self.fields if n not in self.raw.columns}
-        for name, spec in [
-            (n, s) for n, s in self.fields.items() if n in self.absent and s.required
-        ]:
-            what = spec.type + f", {spec.unit}" * bool(spec.unit)
-            close = [c for c in extra if c.lower() == name.lower()] + difflib.get_close_matches(
-                name, extra, 1, 0.8
-            )
-            hint = (
-                msg("close_hint", found=close[0], name=name)
-                if close
-                else msg("map_hint", map=self.map_label)
-                if self.map_label
-                else ""
-            )
-            self.file(msg("missing", name=name, what=what, meaning=spec.meaning) + hint)
+        for name in [n for n in self.fields if n in self.absent]:
+            spec = self.fields[name]
+            close = difflib.get_close_matches(name, extra, 1, 0.8)
+            close = [c for c in extra if c.lower() == name.lower()] + close
+            hint = msg("close_hint", found=close[0], name=name) if close else ""
+            hint = hint or (msg("map_hint", map=self.map_label) if self.map_label else "")
+            what = spec.type + (f", {spec.unit}" if spec.unit else "")
+            if spec.required:
+                self.file(msg("missing", name=name, what=what, meaning=spec.meaning) + hint)
         left_out = [n for n in self.fields if n in self.absent]
         if left_out and not any(self.fields[n].required for n in left_out):
-            derived = [n for n in left_out if n in derive.DERIVED]
-            missing = [n for n in left_out if n not in derived]
-            self.warn(
-                msg(
-                    "optional",
-                    derived="derived: " + (", ".join(derived) or "none"),
-                    missing=", ".join(missing) or "none",
-                )
-            )
+            derived = ", ".join(n for n in left_out if n in derive.DERIVED) or "none"
+            missing = ", ".join(n for n in left_out if n not in derive.DERIVED) or "none"
+            self.warn(msg("optional", derived=derived, missing=missing))
 
     def check_values(self) -> None:
         """Each column's text read as its type, then emptiness, range and plausibility."""
@@ -415,9 +383,8 @@ class _Table:
         if len(self.ids) == len(t):
             return
         twice = _repeated(t) & (t.to_numpy() != "")
-        for value, rows in pd.Series(self.raw.index[twice]).groupby(
-            t.to_numpy()[twice], sort=False
-        ):
+        by_value = pd.Series(self.raw.index[twice]).groupby(t.to_numpy()[twice], sort=False)
+        for value, rows in by_value:
             rows = list(rows)
             where = f"{self.label}, rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
             text = msg("unique", where=f"{where}, column 'patient_id'", value=value, n=len(rows))
@@ -438,20 +405,11 @@ class _Table:
 
     def report(self) -> list[str]:
         problems = sorted(self.problems, key=lambda p: p[0])
-        groups = [
-            g for g in dict.fromkeys(p[1] for p in problems if p[1]) if self.seen[g] > self.max
-        ]
-        more = [
-            msg(
-                "more",
-                n=self.seen[g] - self.max,
-                s="s" * (self.seen[g] - self.max != 1),
-                check=g[0],
-                column=g[1],
-            )
-            for g in groups
-        ]
-        return [p[2] for p in problems] + more
+        out = [p[2] for p in problems]
+        for check, column in dict.fromkeys(p[1] for p in problems if p[1]):
+            if (n := self.seen[(check, column)] - self.max) > 0:
+                out.append(msg("more", n=n, s="s" * (n != 1), check=check, column=column))
+        return out
 
     def result(self) -> pd.DataFrame:
         extra = {c: self.raw[c].astype(str) for c in self.raw.columns if c not in self.fields}
@@ -472,21 +430,14 @@ def _adam_tables(directory: Path, ae_path, maps: dict, max_per_rule: int) -> lis
     """ADSL with ADTTE as the cohort, ADAE (or ``ae_path``) as the adverse events."""
     files = adam.find(directory)
     cohort, tte = (_Table(files[n] or directory, "cohort", max_per_rule) for n in ("adsl", "adtte"))
+    why = " in this directory" * (files["adsl"] is files["adtte"])
     for t, name in [(t, n) for t, n in ((cohort, "adsl"), (tte, "adtte")) if files[n] is None]:
-        t.file(
-            msg(
-                "adam_missing_file",
-                name=name.upper(),
-                why=" in this directory" * (files["adsl"] is files["adtte"]),
-            )
-        )
+        t.file(msg("adam_missing_file", name=name.upper(), why=why))
     if files["adsl"] is None or files["adtte"] is None:
         return [cohort, tte]
-    user = maps.get("cohort", ({}, {}))
-    cohort.colmap, cohort.adam = (
-        ({**adam.column_map("cohort"), **{k.upper(): v for k, v in user[0].items()}}, user[1]),
-        True,
-    )
+    columns, values = maps.get("cohort", ({}, {}))
+    columns = {**adam.column_map("cohort"), **{k.upper(): v for k, v in columns.items()}}
+    cohort.colmap, cohort.adam = (columns, values), True
     try:
         tte_raw = io.read_table(files["adtte"])
     except io.Unreadable as exc:
@@ -508,17 +459,11 @@ def _adam_tables(directory: Path, ae_path, maps: dict, max_per_rule: int) -> lis
     if files["adae"] is None and ae_path is None:
         cohort.warn(msg("adam_no_ae"), _display(directory))
         return [cohort, tte]
-    user = maps.get("adverse_events", ({}, {}))
-    values = {
-        c: {str(k).lower(): str(v) for k, v in m.items()}
-        for c, m in load()["adam"]["values"].items()
-    }
-    ae = _Table(
-        files["adae"] or ae_path,
-        "adverse_events",
-        max_per_rule,
-        ({**adam.column_map("adverse_events"), **user[0]}, {**values, **user[1]}),
-    )
+    columns, values = maps.get("adverse_events", ({}, {}))
+    columns = {**adam.column_map("adverse_events"), **columns}
+    terms = load()["adam"]["values"]
+    values = {c: {str(k).lower(): str(v) for k, v in m.items()} for c, m in terms.items()} | values
+    ae = _Table(files["adae"] or ae_path, "adverse_events", max_per_rule, (columns, values))
     ae.adam, ae.cohort_label = files["adae"] is not None, cohort.label
     return [cohort, tte, _run(ae, cohort)]
 
@@ -544,9 +489,8 @@ def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=
     else:
         checks = [_run(_Table(cohort_path, "cohort", max_per_rule, maps.get("cohort"), map_label))]
         if ae_path is not None:
-            ae = _Table(
-                ae_path, "adverse_events", max_per_rule, maps.get("adverse_events"), map_label
-            )
+            colmap = maps.get("adverse_events")
+            ae = _Table(ae_path, "adverse_events", max_per_rule, colmap, map_label)
             ae.cohort_label = checks[0].label
             checks.append(_run(ae, checks[0]))
     for t in checks:
@@ -561,9 +505,7 @@ def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m analysis.data.contract``: check the tables the book reads; exit 1 on problems."""
-    parser = argparse.ArgumentParser(
-        "python -m analysis.data.contract", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser("python -m analysis.data.contract", description=main.__doc__)
     for option, text in load()["options"].items():
         flag = option in ("rules", "dictionary")
         parser.add_argument(f"--{option}", help=text, action="store_true" if flag else "store")
@@ -580,38 +522,24 @@ def main(argv: list[str] | None = None) -> int:
     cohort = ae = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ContractWarning)
+        column_map, max_per_rule = args.map or config.column_map_path(), args.max_per_rule
+        kw = dict(column_map=column_map, max_per_rule=int(max_per_rule or MAX_PER_RULE))
         try:
-            cohort, ae = validate_tables(
-                cohort_path,
-                ae_path,
-                column_map=args.map or config.column_map_path(),
-                max_per_rule=int(args.max_per_rule or MAX_PER_RULE),
-            )
+            cohort, ae = validate_tables(cohort_path, ae_path, **kw)
         except ContractError as exc:
-            n = len(exc.problems)
-            print(
-                msg("cli_header", n=n, s="s" * (n != 1)) + "".join(f"\n- {p}" for p in exc.problems)
-            )
-            if any("is not a patient_id of the cohort" in p for p in exc.problems) and not (
-                args.aes or os.environ.get("BOOK_AES")
-            ):
+            n, problems = len(exc.problems), "".join(f"\n- {p}" for p in exc.problems)
+            print(msg("cli_header", n=n, s="s" * (n != 1)) + problems)
+            orphans = "is not a patient_id of the cohort" in problems
+            if orphans and not (args.aes or os.environ.get("BOOK_AES")):
                 print(msg("cli_hint"))
             print(msg("cli_footer"))
-    print(
-        "".join(f"warning: {w.message}\n" for w in caught if w.category is ContractWarning), end=""
-    )
-    if cohort is not None:
-        ae_label = _display(ae_path if ae is not None and ae_path else cohort_path)
-        print(
-            msg(
-                "cli_ok",
-                cohort=_display(cohort_path),
-                n=len(cohort),
-                ae=ae_label,
-                m=0 if ae is None else len(ae),
-            )
-        )
-    return 0 if cohort is not None else 1
+    for w in [w for w in caught if w.category is ContractWarning]:
+        print(f"warning: {w.message}")
+    if cohort is None:
+        return 1
+    m, ae_label = (0, cohort_path) if ae is None else (len(ae), ae_path or cohort_path)
+    print(msg("cli_ok", cohort=_display(cohort_path), n=len(cohort), ae=_display(ae_label), m=m))
+    return 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Naming: ``cohort_<fault>.csv`` / ``.xlsx`` are checked as the cohort (with the r
 adverse events), ``ae_<fault>.csv`` as the adverse-event table (with the reconstructed
 cohort).
 """
+
 from __future__ import annotations
 
 import shutil
