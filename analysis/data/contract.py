@@ -291,10 +291,9 @@ class _Table:
         keep, seen = np.ones(len(names), bool), {}
         for i, name in enumerate(names):
             keep[i] = name not in seen and name != "" and not name.startswith("Unnamed:")
-            filled = raw.iloc[:, i].astype(str).str.strip() != ""
             if name in seen:
                 self.file(msg("duplicate_column", name=name, first=seen[name] + 1, second=i + 1))
-            elif not keep[i] and filled.any():
+            elif not keep[i] and (filled := raw.iloc[:, i].astype(str).str.strip() != "").any():
                 row = filled.index[filled.to_numpy()][0]
                 self.file(msg("unnamed", k=i + 1, row=row, value=raw.iloc[:, i][row]))
             seen.setdefault(name, i)
@@ -363,19 +362,18 @@ class _Table:
                 cols[name] = io.empty_column(spec, self.raw.index)
                 continue
             refuse = _personal if name == "patient_id" else _dated if spec.free_text else None
-            t, invalid = io.convert(spec, self.raw[name], refuse)
-            cols[name] = t
-            x = _f(t) if spec.type in ("integer", "number") else np.full(len(t), np.nan)
-            top = load()["plausible_max"].get(spec.unit, np.inf)
-            fails = {"text": invalid, "empty": ~_given(t) & spec.filled}
-            fails |= {"range": spec.outside(x), "plausible": x > top}
-            bad = self.bad.get(name, np.zeros(len(t), bool))
-            for check, rows in fails.items():
-                self.rows(self.raw.index[rows & ~bad], name, check)
-                bad = bad | rows
-            self.bad[name] = bad
+            cols[name], invalid, empty = io.convert(spec, self.raw[name], refuse)
+            fails = {"text": invalid, "empty": empty & spec.filled}
+            if spec.type in ("integer", "number"):
+                x, top = _f(cols[name]), load()["plausible_max"].get(spec.unit, np.inf)
+                fails |= {"range": spec.outside(x), "plausible": x > top}
+            for check, rows in [(k, v) for k, v in fails.items() if v.any()]:
+                bad = self.bad.get(name)
+                rows = rows if bad is None else rows & ~bad
+                self.rows(self.raw.index[rows], name, check)
+                self.bad[name] = rows if bad is None else bad | rows
             if spec.unique:
-                self._duplicates(t)
+                self._duplicates(cols[name])
         self.typed = pd.DataFrame(cols, index=self.raw.index, copy=False)
 
     def _duplicates(self, t: pd.Series) -> None:
@@ -399,9 +397,11 @@ class _Table:
             if check in ("in_cohort", "grade5_died") and cohort is None:
                 continue
             ok = CHECKS[check](self.typed, *columns, cohort)
-            ok |= np.any([self.bad.get(c, np.zeros(len(ok), bool)) for c in columns], axis=0)
-            text = _text(rule) + f" ({self.cohort_label})" * (check == "in_cohort")
-            self.rows(self.raw.index[~ok], columns[0], rule["id"], columns=columns, text=text)
+            for c in [c for c in columns if c in self.bad]:
+                ok = ok | self.bad[c]
+            if not ok.all():
+                text = _text(rule) + f" ({self.cohort_label})" * (check == "in_cohort")
+                self.rows(self.raw.index[~ok], columns[0], rule["id"], columns=columns, text=text)
 
     def report(self) -> list[str]:
         problems = sorted(self.problems, key=lambda p: p[0])

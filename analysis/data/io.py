@@ -196,30 +196,31 @@ def strip(values: np.ndarray) -> np.ndarray:
     return np.array([str(x).strip() for x in values], dtype=object)
 
 
-def convert(spec: FieldSpec, s: pd.Series, refuse=None) -> tuple[pd.Series, np.ndarray]:
-    """A raw column as its dictionary type, and which cells are invalid (they become missing).
+def convert(spec: FieldSpec, s: pd.Series, refuse=None) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """A raw column as its dictionary type; which cells are invalid, which empty (both missing).
 
     ``refuse`` (texts -> bool array) marks further texts invalid (dates in free text).
     """
     if spec.type == "string" and not isinstance(s.dtype, pd.CategoricalDtype):
         values = strip(s.to_numpy(dtype=object))
         bad = refuse(values) if refuse else np.zeros(len(s), bool)
-        return pd.Series(values, index=s.index, dtype=object), bad
+        return pd.Series(values, index=s.index, dtype=object), bad, values == ""
     codes, cats = levels(s)
     values, bad, empty = parse_levels(spec, cats)
     bad = bad | refuse(cats) if refuse else bad
-    missing = np.append(bad | empty, True)[codes]
+    bad, empty = np.append(bad, False), np.append(empty, True)  # code -1: missing
+    invalid, blank = (a[codes] if a.any() else np.zeros(len(codes), bool) for a in (bad, empty))
     if spec.type == "number":
-        out = pd.array(np.append(values, np.nan)[codes], dtype="float64")
+        out = np.append(values, np.nan)[codes]
     elif spec.type == "integer":
-        ints = np.where(missing, 0, np.append(values, np.nan)[codes]).astype("int64")
-        out = pd.arrays.IntegerArray(ints, missing)
+        ints = np.append(np.nan_to_num(values).astype("int64"), 0)[codes]
+        out = pd.arrays.IntegerArray(ints, invalid | blank)
     elif spec.type == "boolean":
-        vals = np.append(np.where(bad | empty, False, values).astype(bool), False)[codes]
-        out = pd.arrays.BooleanArray(vals, missing)
+        truth = np.array([v is True for v in values] + [False])
+        out = pd.arrays.BooleanArray(truth[codes], invalid | blank)
     else:
         out = np.append(values, "").astype(object)[codes]
-    return pd.Series(out, index=s.index), np.append(bad, False)[codes]
+    return pd.Series(out, index=s.index), invalid, blank
 
 
 def typed(spec: FieldSpec, s: pd.Series) -> pd.Series:
