@@ -18,13 +18,21 @@ APT_PACKAGES := texlive-latex-extra texlive-xetex latexmk texlive-fonts-recommen
 	fonts-freefont-otf chromium chromium-driver poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# `make book DATA=... AES=...` builds the book on another cohort. Paths are made absolute
-# because the chapters execute with book/ as their working directory.
+# `make book DATA=... AES=... MAP=...` builds the book on another cohort (DATA=file.xlsx#sheet
+# picks a sheet; MAP=columns.yml maps a centre's headers and labels to the book's names);
+# `make book ADAM=dir/` on ADaM datasets (ADSL, ADTTE, ADAE as .csv or .xpt). Paths are made
+# absolute because the chapters execute with book/ as their working directory.
 ifdef DATA
 export BOOK_COHORT := $(abspath $(DATA))
 endif
 ifdef AES
 export BOOK_AES := $(abspath $(AES))
+endif
+ifdef MAP
+export BOOK_MAP := $(abspath $(MAP))
+endif
+ifdef ADAM
+export BOOK_ADAM := $(abspath $(ADAM))
 endif
 
 SETUP_STAMP := $(VENV)/.stamp-setup
@@ -43,7 +51,8 @@ export BOOK_SOURCE_DATA := $(CURDIR)/_build/source_data
 help:
 	@echo "make setup        Debian packages (if missing) and $(VENV) from requirements.txt"
 	@echo "make book         HTML (_build/html/index.html) and PDF (_build/pdf/book.pdf)"
-	@echo "                  options: DATA=cohort.csv AES=adverse_events.csv"
+	@echo "                  options: DATA=cohort.csv (or .xlsx#sheet) AES=adverse_events.csv"
+	@echo "                  MAP=columns.yml (a centre's headers -> the book's), or ADAM=dir/"
 	@echo "make html | pdf   one of the two"
 	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
 	@echo "make verify       re-execute every chapter, recompute every published number, compare"
@@ -85,7 +94,7 @@ setup: $(SETUP_STAMP)
 book: html pdf
 
 # The data contract, checked once per make run (a phony prerequisite of html and pdf): it stops
-# the build before any chapter runs or anything in _build changes.
+# the build before any chapter runs or anything in _build changes (BOOK_* set above).
 check-data: $(SETUP_STAMP)
 	$(PY) -m analysis.data.contract
 

@@ -16,7 +16,7 @@ generation is vectorised, so the same ``n``, ``seed`` and ``empty`` give byte-id
 on any machine (a million patients in a few seconds).
 
 ``--empty FLAG`` leaves the subgroup FLAG without patients (flags as in
-:data:`analysis.derive.FLAG_LABELS`: ph_positive, ph_negative, low_burden, overt,
+:data:`analysis.data.derive.FLAG_LABELS`: ph_positive, ph_negative, low_burden, overt,
 prior_allo_hsct, prior_car_t, emd, age_le18, cr, mrd_response, hsct, relapse, died,
 car_t_after); for example ``--empty ph_positive`` gives a cohort with no Ph-positive patient
 and ``--empty died`` one in which nobody dies (no OS event).
@@ -39,10 +39,12 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from analysis.config import DAYS_PER_MONTH  # noqa: E402
+
 OUT_DIR = ROOT / "data" / "synthetic"
 DEFAULT_N = 300
 DEFAULT_SEED = 20240501
-DAYS_PER_MONTH = 30.4375
 EMPTY_CHOICES = (
     "ph_positive", "ph_negative", "low_burden", "overt", "prior_allo_hsct", "prior_car_t",
     "emd", "age_le18", "cr", "mrd_response", "hsct", "relapse", "died", "car_t_after",
@@ -298,8 +300,7 @@ def write(n, seed, empty, out: Path, check: bool = True) -> tuple[Path, Path]:
     to_csv(cohort, out / c_name)
     to_csv(ae, out / a_name)
     if check:
-        sys.path.insert(0, str(ROOT))
-        from analysis.schema import validate_tables
+        from analysis.data.contract import validate_tables
 
         validate_tables(out / c_name, out / a_name)
     return out / c_name, out / a_name

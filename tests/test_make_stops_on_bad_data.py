@@ -1,8 +1,9 @@
-"""``make book DATA=...`` on a file that breaks the contract stops before anything runs.
+"""``make book`` on input that breaks the contract stops before anything runs.
 
 The check is the first step of ``make html`` and ``make pdf`` (target ``check-data``): every
 problem is printed at once, no Python traceback, and nothing under ``_build/`` or ``data/``
-is written. Needs the project's venv (``make setup``), as the Makefile targets do.
+is written, whatever the layout: two tables (``DATA=``), a column map (``MAP=``) or ADaM
+datasets (``ADAM=``). Needs the project's venv (``make setup``), as the Makefile targets do.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = ROOT / "tests" / "data" / "malformed"
+MAPS = ROOT / "tests" / "data" / "maps"
+EXAMPLES = ROOT / "data" / "examples"
 
 pytestmark = pytest.mark.skipif(
     not (ROOT / ".venv" / ".stamp-setup").exists() or not shutil.which("make"),
@@ -32,20 +36,39 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-@pytest.mark.parametrize("target", ["html", "book"])
-def test_bad_cohort_stops_the_build_untouched(target):
+def _broken_adam(tmp_path: Path) -> Path:
+    """The example ADaM datasets with a censoring flag that is neither 0 nor 1."""
+    directory = tmp_path / "adam"
+    shutil.copytree(EXAMPLES / "adam", directory)
+    tte = pd.read_csv(directory / "adtte.csv", dtype=str, keep_default_na=False)
+    tte.loc[0, "CNSR"] = "2"
+    tte.to_csv(directory / "adtte.csv", index=False)
+    return directory
+
+
+@pytest.mark.parametrize(
+    "target, layout, named",
+    [
+        ("html", "two tables", "cohort_many_problems.csv"),
+        ("book", "two tables", "cohort_many_problems.csv"),
+        ("html", "column map", "map_two_headers.yml"),
+        ("html", "adam", "adtte.csv"),
+    ],
+)
+def test_bad_input_stops_the_build_untouched(tmp_path, target, layout, named):
+    args = {
+        "two tables": [f"DATA={MALFORMED / 'cohort_many_problems.csv'}"],
+        "column map": [f"DATA={EXAMPLES / 'cohort_renamed.csv'}", f"MAP={MAPS / named}"],
+        "adam": [f"ADAM={_broken_adam(tmp_path)}"],
+    }[layout]
     before = {d: _snapshot(ROOT / d) for d in ("_build", "data")}
     run = subprocess.run(
-        ["make", target, f"DATA={MALFORMED / 'cohort_many_problems.csv'}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        ["make", target, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     out = run.stdout + run.stderr
     assert run.returncode != 0
     assert "break the data contract" in out
-    assert "cohort_many_problems.csv" in out
+    assert named in out
     assert "Traceback" not in out
     assert "jupyter-book build" not in run.stdout  # no builder was started
     assert {d: _snapshot(ROOT / d) for d in ("_build", "data")} == before

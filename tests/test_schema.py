@@ -1,4 +1,4 @@
-"""The data contract (analysis.schema): every malformed input gets its specific message.
+"""The data contract (analysis.data.contract): every malformed input gets its specific message.
 
 The corpus under tests/data/malformed/ is written by tests/data/make_malformed.py from the
 reconstructed cohort; each file breaks the contract in one way (cohort_many_problems.csv in
@@ -19,13 +19,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import config, data, schema
+from analysis import config, data
+from analysis.data import contract as schema
+from analysis.data import dictionary
 
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = ROOT / "tests" / "data" / "malformed"
 COHORT = config.DEFAULT_COHORT
 AES = config.DEFAULT_ADVERSE_EVENTS
 SYNTHETIC = ROOT / "data" / "synthetic"
+EXAMPLES = ROOT / "data" / "examples"
 
 _EXPECT_NUMBER = "expected a number >= 0 (months); required"
 _IDENT = (
@@ -39,6 +42,7 @@ _TO_MONTHS = (
 )
 _END = "(nothing happens after the end of follow-up)"
 _UTF8 = "save it as UTF-8: in Excel 'Save As' > 'CSV UTF-8 (Comma delimited)'"
+_BOOLEANS = "(true/false, yes/no, y/n and 1/0 are accepted, in any letter case)"
 
 #: file -> every problem expected (each a substring of one reported line, in report order).
 CASES: dict[str, list[str]] = {
@@ -76,12 +80,17 @@ CASES: dict[str, list[str]] = {
         "cohort_unit_in_value.csv, row 3 (patient_id P02), column 'os_months': '20.8 months' is "
         "not a number >= 0 (months); required (write the number alone, without a unit or sign)"
     ],
-    "cohort_boolean_yes.csv": [
-        "cohort_boolean_yes.csv, row 5 (patient_id P04), column 'ph_positive': 'yes' is not "
-        "true or false; required (TRUE/FALSE and 1/0 are also accepted)"
+    # ambiguous encodings (yes/no, y/n, 1/0 and m/f are accepted: tests/test_data_inputs.py)
+    "cohort_boolean_2.csv": [
+        "cohort_boolean_2.csv, row 5 (patient_id P04), column 'ph_positive': '2' is not true or "
+        f"false; required {_BOOLEANS}"
+    ],
+    "cohort_boolean_plus.csv": [
+        "cohort_boolean_plus.csv, row 6 (patient_id P05), column 'cr': '+' is not true or false; "
+        f"required {_BOOLEANS}"
     ],
     "cohort_sex_code.csv": [
-        "cohort_sex_code.csv, row 7 (patient_id P06), column 'sex': 'M' is not one of: male, "
+        "cohort_sex_code.csv, row 7 (patient_id P06), column 'sex': 'X' is not one of: male, "
         "female; required"
     ],
     "cohort_pathway_unknown.csv": [
@@ -287,15 +296,14 @@ CASES: dict[str, list[str]] = {
         "3: delete the rows above the header"
     ],
     "cohort_second_sheet.xlsx": [
-        "cohort_second_sheet.xlsx: the table is on sheet 'cohort' (sheet 2 of 2) but only the "
-        "first sheet is read and the first sheet 'Notes' does not hold it (its first row: "
-        "exported 2024); move sheet 'cohort' to the front, or save it as a file of its own "
-        "(one table per file)"
+        "cohort_second_sheet.xlsx: the table is on sheet 'cohort' (sheet 2 of 2) but the first "
+        "sheet is read and the first sheet 'Notes' does not hold it (its first row: exported "
+        "2024); name the sheet (cohort_second_sheet.xlsx#cohort), or save it as a file of its own"
     ],
     "cohort_first_sheet_empty.xlsx": [
-        "cohort_first_sheet_empty.xlsx: the table is on sheet 'cohort' (sheet 2 of 2) but only "
-        "the first sheet is read and the first sheet 'Sheet1' is empty; move sheet 'cohort' to "
-        "the front"
+        "cohort_first_sheet_empty.xlsx: the table is on sheet 'cohort' (sheet 2 of 2) but the "
+        "first sheet is read and the first sheet 'Sheet1' is empty; name the sheet "
+        "(cohort_first_sheet_empty.xlsx#cohort)"
     ],
     "cohort_empty_workbook.xlsx": [
         "cohort_empty_workbook.xlsx: the first sheet 'Sheet1' is empty and no other sheet holds "
@@ -366,6 +374,7 @@ VALID = {
     "valid_spellings.csv": "cohort",
     "valid_workbook.xlsx": "cohort",
     "valid_extra_column.csv": "cohort",
+    "valid_decimal_comma.csv": "cohort",
     "valid_ae_spaces.csv": "adverse_events",
     "ae_header_only.csv": "adverse_events",
 }
@@ -415,11 +424,15 @@ def test_load_functions_use_the_contract(tmp_path):
         data.load_cohort(MALFORMED / "cohort_age_not_integer.csv")
 
 
-@pytest.mark.parametrize("name", ["valid_spellings.csv", "valid_workbook.xlsx"])
+@pytest.mark.parametrize(
+    "name", ["valid_spellings.csv", "valid_workbook.xlsx", "valid_decimal_comma.csv"]
+)
 def test_accepted_spellings_give_the_same_table(name):
-    """TRUE/False/1/0, capitalised categories, spaces around ids and Excel cells are read."""
+    """TRUE/False/1/0, capitalised categories, spaces around ids, Excel cells, decimal commas."""
     reference, _ = schema.validate_tables(COHORT)
-    cohort, _ = schema.validate_tables(MALFORMED / name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", schema.ContractWarning)  # the sheet read
+        cohort, _ = schema.validate_tables(MALFORMED / name)
     pd.testing.assert_frame_equal(cohort, reference)
 
 
@@ -461,25 +474,27 @@ def test_problems_of_both_tables_are_reported_together():
     with pytest.raises(problems) as info:
         schema.validate_tables(MALFORMED / "cohort_sex_code.csv", MALFORMED / "ae_grade_roman.csv")
     text = "\n".join(info.value.problems)
-    assert "'M' is not one of: male, female" in text and "'III' is not a whole number" in text
+    assert "'X' is not one of: male, female" in text and "'III' is not a whole number" in text
 
 
-def test_typed_schemas_validate_the_loaded_tables():
-    cohort = data.parse_cohort(data.read_table(COHORT))
-    ae = data.parse_adverse_events(data.read_table(AES))
-    schema.cohort_schema().validate(cohort)
-    schema.ae_schema(cohort).validate(ae)
+def test_loaded_tables_have_the_dictionary_types():
+    cohort, ae = schema.validate_tables(COHORT, AES)
+    kinds = {"boolean": "boolean", "integer": "Int64", "number": "float64"}
+    for table, fields in ((cohort, data.COHORT_FIELDS), (ae, data.AE_FIELDS)):
+        assert list(table.columns) == list(fields)
+        for name, spec in fields.items():
+            assert str(table[name].dtype) == kinds.get(spec.type, "object"), name
 
 
 def test_every_dictionary_column_is_understood_and_never_refused():
-    assert set(schema.COHORT_FIELDS) == {c[0] for c in data.COHORT_COLUMNS}
-    for name in list(schema.COHORT_FIELDS) + list(schema.AE_FIELDS):
+    fields = data.COHORT_FIELDS
+    for name in list(fields) + list(data.AE_FIELDS):
         assert schema.identifier_kind(name) is None, name
-    assert schema.COHORT_FIELDS["age_years"].lo == 0 and schema.COHORT_FIELDS["age_years"].hi == 120
-    assert not schema.COHORT_FIELDS["rfs_months"].required
-    assert schema.COHORT_FIELDS["patient_id"].unique
+    assert fields["age_years"].lo == 0 and fields["age_years"].hi == 120
+    assert not fields["rfs_months"].filled and fields["rfs_months"].required
+    assert fields["patient_id"].unique
     with pytest.raises(ValueError, match="not understood"):
-        schema.field_spec(("x", "integer", "", "a few", "?"))
+        dictionary.field_spec({"name": "x", "type": "integer", "allowed": "a few", "meaning": "?"})
 
 
 @pytest.mark.parametrize(
@@ -534,7 +549,8 @@ def test_date_values(value, is_date):
 
 def test_rules_table_lists_every_rule():
     table = schema.rules_table()
-    assert len(table) == len(schema.RULES) + len(schema.AE_RULE_TEXT)
+    assert len(table) == len(schema.RULES) == 21
+    assert set(table["table"]) == {"cohort", "adverse_events"}
     assert table["rule"].is_unique
 
 
@@ -553,11 +569,18 @@ def test_corpus_matches_its_generator(tmp_path, monkeypatch):
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "OUT", tmp_path / "malformed")
     module.main()
-    fresh = {p.name: p for p in (tmp_path / "malformed").iterdir()}
-    assert set(fresh) == {p.name for p in MALFORMED.iterdir()}
-    for name, path in fresh.items():
-        if not path.read_bytes().startswith(b"PK"):  # workbooks carry their creation time
-            assert path.read_bytes() == (MALFORMED / name).read_bytes(), name
+    module.maps(tmp_path / "maps")
+    module.examples(tmp_path / "examples")
+    committed = {"malformed": MALFORMED, "maps": MALFORMED.parent / "maps", "examples": EXAMPLES}
+    for folder, where in committed.items():
+        fresh = {p.relative_to(tmp_path / folder) for p in (tmp_path / folder).rglob("*.*")}
+        assert fresh == {p.relative_to(where) for p in where.rglob("*.*")} - {
+            Path("columns.yml"),
+            Path("README.md"),
+        }
+        for name in fresh:  # workbooks carry their creation time
+            data = (tmp_path / folder / name).read_bytes()
+            assert data.startswith(b"PK") or data == (where / name).read_bytes(), name
 
 
 # --- command line ----------------------------------------------------------------------------
@@ -565,7 +588,7 @@ def test_corpus_matches_its_generator(tmp_path, monkeypatch):
 
 def _cli(*args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "analysis.schema", *args],
+        [sys.executable, "-m", "analysis.data.contract", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

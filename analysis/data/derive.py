@@ -1,8 +1,8 @@
-"""Derived patient-level variables (flags) used by every chapter and by the ledger.
+"""Derived patient-level variables: left-out optional columns, subgroup flags, survival tables.
 
-All subgroup definitions live here, once: for example *overt disease* is
-``marrow_blasts_pct >= 5`` and *high tumour burden* is ``marrow_blasts_pct >= 50``
-(the paper's cut-offs).
+Every subgroup definition lives here, once: for example *overt disease* is
+``marrow_blasts_pct >= 5`` and *high tumour burden* ``marrow_blasts_pct >= 50`` (the paper's
+cut-offs, :data:`analysis.config.OVERT_BLASTS_PCT` and ``HIGH_BLASTS_PCT``).
 """
 
 from __future__ import annotations
@@ -10,53 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["flags", "flags_cached", "as_bool", "FLAG_LABELS", "rfs_table", "os_table"]
+from ..config import HIGH_BLASTS_PCT, OVERT_BLASTS_PCT
+from .dictionary import COHORT_FIELDS, load
+from .io import empty_column
+
+__all__ = ["DERIVED", "FLAG_LABELS", "as_bool", "complete", "flags", "flags_cached", "os_table",
+           "rfs_table"]  # fmt: skip
 
 _CACHE: dict[int, pd.DataFrame] = {}
-
-#: Human-readable meaning of every flag (used in tables and the ledger).
-FLAG_LABELS: dict[str, str] = {
-    "all": "all patients",
-    "male": "male",
-    "female": "female",
-    "age_le18": "age <= 18 years",
-    "age_gt18": "age > 18 years",
-    "ph_positive": "Ph-positive",
-    "ph_negative": "Ph-negative",
-    "prior_allo_hsct": "previous allo-HSCT",
-    "no_prior_allo_hsct": "no previous allo-HSCT",
-    "prior_car_t": "previous CAR-T",
-    "low_burden": "< 5% marrow blasts",
-    "overt": ">= 5% marrow blasts (overt disease)",
-    "blasts_5_49": "5-49% marrow blasts",
-    "high_blasts": ">= 50% marrow blasts",
-    "low_blasts": "< 50% marrow blasts",
-    "emd": "extramedullary disease",
-    "no_emd": "no extramedullary disease",
-    "dx_lt12": "< 12 months from diagnosis",
-    "dx_ge12": ">= 12 months from diagnosis",
-    "mrd_positive_start": "MRD-positive at start",
-    "one_cycle": "1 cycle",
-    "two_cycles": "2 cycles",
-    "six_cycles": "6 cycles",
-    "cr": "CR",
-    "no_cr": "no CR",
-    "no_response": "no CR (overt disease)",
-    "mrd_response": "MRD responder",
-    "mrd_nonresponse": "MRD non-responder",
-    "hsct": "allo-HSCT after blinatumomab",
-    "hsct_direct": "direct allo-HSCT",
-    "hsct_bridging": "allo-HSCT after bridging",
-    "hsct_salvage": "allo-HSCT after relapse and salvage",
-    "hsct_first_remission": "allo-HSCT in first remission",
-    "no_hsct_first_remission": "no allo-HSCT in first remission",
-    "mrd_negative_after_hsct": "MRD-negative after allo-HSCT",
-    "car_t_after": "CAR-T after blinatumomab",
-    "relapse": "relapse",
-    "died": "died",
-    "alive": "alive",
-    "alive_cr_mrd_negative": "alive in CR and MRD-negative",
-}
+#: Human-readable meaning of every flag (tables and the ledger; ``flags`` in dictionary.yml).
+FLAG_LABELS: dict[str, str] = load()["flags"]
+#: Optional columns that :func:`complete` derives when a file leaves them out.
+DERIVED = ("mrd_positive_at_start", "relapse_months")
 
 
 def as_bool(s: pd.Series) -> np.ndarray:
@@ -64,16 +29,39 @@ def as_bool(s: pd.Series) -> np.ndarray:
     return s.fillna(False).astype(bool).to_numpy()
 
 
-class flags_cached:  # noqa: N801 - used as a context manager, reads like a function
-    """Within the block, :func:`flags` of ``cohort`` is computed once.
+def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
+    """Every dictionary column; those a file left out derived where unambiguous, else missing.
 
-    The ledger evaluates over a hundred metrics on the same table; the cache
-    is bound to this object and cleared when the block ends.
+    ``mrd_positive_at_start`` is true with overt disease or an MRD response (which starts
+    from MRD positivity), otherwise not recorded; ``relapse_months`` is ``rfs_months`` of a
+    patient who relapsed (the relapse ends relapse-free survival).  ``attrs["derived"]`` and
+    ``attrs["not_recorded"]`` list the left-out columns (``absent``, and any not in
+    ``cohort``).
     """
+    absent = [n for n in COHORT_FIELDS if n not in cohort.columns or n in set(absent)]
+    out = cohort.copy() if absent else cohort
+    for name in absent:
+        out[name] = empty_column(COHORT_FIELDS[name], out.index)
+    if "mrd_positive_at_start" in absent:
+        known = (out["marrow_blasts_pct"] >= OVERT_BLASTS_PCT).to_numpy() | as_bool(
+            out["mrd_response"]
+        )
+        out["mrd_positive_at_start"] = pd.arrays.BooleanArray(known, ~known)
+    if "relapse_months" in absent:
+        relapsed = as_bool(out["relapse"]) & as_bool(out["cr"])
+        out["relapse_months"] = out["rfs_months"].where(relapsed)
+    order = [*COHORT_FIELDS, *(c for c in out.columns if c not in COHORT_FIELDS)]
+    out = out if list(out.columns) == order else out[order]
+    out.attrs["derived"] = [n for n in absent if n in DERIVED]
+    out.attrs["not_recorded"] = [n for n in absent if n not in DERIVED]
+    return out
+
+
+class flags_cached:  # noqa: N801 - used as a context manager, reads like a function
+    """Within the block, :func:`flags` of ``cohort`` is computed once (the ledger's metrics)."""
 
     def __init__(self, cohort: pd.DataFrame):
-        self.key = id(cohort)
-        self.cohort = cohort
+        self.key, self.cohort = id(cohort), cohort
 
     def __enter__(self):
         _CACHE[self.key] = _flags(self.cohort)
@@ -85,60 +73,43 @@ class flags_cached:  # noqa: N801 - used as a context manager, reads like a func
 
 
 def flags(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Boolean flags for every subgroup the book uses (see :func:`_flags`)."""
+    """Boolean flags for every subgroup the book uses: one column per key of FLAG_LABELS.
+
+    *Allo-HSCT in first remission* is a transplant before any relapse; the one patient
+    transplanted after relapse and salvage is excluded.  This is the reading under which
+    "62.5% of the 16 patients with CR proceeded to allo-HSCT" holds (10 of 16; see the audit
+    chapter).
+    """
     cached = _CACHE.get(id(cohort))
     return cached if cached is not None else _flags(cohort)
 
 
-def _flags(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Boolean flags for every subgroup the book uses.
-
-    Parameters
-    ----------
-    cohort : pandas.DataFrame
-        Cohort table (see :data:`analysis.data.COHORT_COLUMNS`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One boolean column per key of :data:`FLAG_LABELS`, indexed like ``cohort``.
-
-    Notes
-    -----
-    *Allo-HSCT in first remission* is a transplant before any relapse; the one
-    patient transplanted after relapse and salvage is excluded.  This is the
-    reading under which "62.5% of the 16 patients with CR proceeded to
-    allo-HSCT" holds (10 of 16; see the audit chapter).
-    """
-    c = cohort
-    blasts = c["marrow_blasts_pct"].to_numpy(dtype=float)
-    hsct = as_bool(c["allo_hsct_after"])
-    relapse = as_bool(c["relapse"])
-    hsct_m = c["hsct_months"].to_numpy(dtype=float)
-    rel_m = c["relapse_months"].to_numpy(dtype=float)
+def _flags(c: pd.DataFrame) -> pd.DataFrame:
+    num = {k: c[k].to_numpy(dtype=float, na_value=np.nan) for k in
+           ("marrow_blasts_pct", "hsct_months", "relapse_months", "os_event", "age_years",
+            "months_diagnosis_to_blinatumomab", "cycles")}  # fmt: skip
+    hsct, relapse, cr, mrd = (
+        as_bool(c[k]) for k in ("allo_hsct_after", "relapse", "cr", "mrd_response")
+    )
     with np.errstate(invalid="ignore"):
-        before_relapse = ~relapse | (hsct_m < rel_m)
+        before_relapse = ~relapse | (num["hsct_months"] < num["relapse_months"])
     pathway = c["hsct_pathway"].fillna("").astype(str).to_numpy()
-    cr = as_bool(c["cr"])
-    mrd = as_bool(c["mrd_response"])
-    died = c["os_event"].to_numpy(dtype=float) == 1
-    mrd_neg_after = as_bool(c["mrd_negative_after_hsct"])
     f = {
         "all": np.ones(len(c), bool),
         "male": (c["sex"] == "male").to_numpy(),
         "female": (c["sex"] == "female").to_numpy(),
-        "age_le18": c["age_years"].to_numpy(dtype=float) <= 18,
+        "age_le18": num["age_years"] <= 18,
         "ph_positive": as_bool(c["ph_positive"]),
         "prior_allo_hsct": as_bool(c["prior_allo_hsct"]),
         "prior_car_t": as_bool(c["prior_car_t"]),
-        "low_burden": blasts < 5,
-        "high_blasts": blasts >= 50,
+        "low_burden": num["marrow_blasts_pct"] < OVERT_BLASTS_PCT,
+        "high_blasts": num["marrow_blasts_pct"] >= HIGH_BLASTS_PCT,
         "emd": as_bool(c["extramedullary_disease"]),
-        "dx_ge12": c["months_diagnosis_to_blinatumomab"].to_numpy(dtype=float) >= 12,
+        "dx_ge12": num["months_diagnosis_to_blinatumomab"] >= 12,
         "mrd_positive_start": as_bool(c["mrd_positive_at_start"]),
-        "one_cycle": c["cycles"].to_numpy(dtype=float) == 1,
-        "two_cycles": c["cycles"].to_numpy(dtype=float) == 2,
-        "six_cycles": c["cycles"].to_numpy(dtype=float) == 6,
+        "one_cycle": num["cycles"] == 1,
+        "two_cycles": num["cycles"] == 2,
+        "six_cycles": num["cycles"] == 6,
         "cr": cr,
         "mrd_response": mrd,
         "hsct": hsct,
@@ -146,30 +117,18 @@ def _flags(cohort: pd.DataFrame) -> pd.DataFrame:
         "hsct_bridging": hsct & (pathway == "bridging"),
         "hsct_salvage": hsct & (pathway == "salvage"),
         "hsct_first_remission": hsct & cr & before_relapse,
-        "mrd_negative_after_hsct": hsct & mrd_neg_after,
+        "mrd_negative_after_hsct": hsct & as_bool(c["mrd_negative_after_hsct"]),
         "car_t_after": as_bool(c["car_t_after"]),
         "relapse": relapse,
-        "died": died,
+        "died": num["os_event"] == 1,
     }
-    f["age_gt18"] = ~f["age_le18"]
-    f["female"] = f["female"]
-    f["ph_negative"] = ~f["ph_positive"]
-    f["no_prior_allo_hsct"] = ~f["prior_allo_hsct"]
-    f["overt"] = ~f["low_burden"]
+    f.update({k: ~f[v] for k, v in load()["flag_complements"].items()})
     f["blasts_5_49"] = f["overt"] & ~f["high_blasts"]
-    f["low_blasts"] = ~f["high_blasts"]
-    f["no_emd"] = ~f["emd"]
-    f["dx_lt12"] = ~f["dx_ge12"]
-    f["no_cr"] = ~cr
     f["no_response"] = f["overt"] & ~cr
-    f["mrd_nonresponse"] = ~mrd
-    f["no_hsct_first_remission"] = ~f["hsct_first_remission"]
-    f["alive"] = ~died
-    # MRD-negative at last contact: an MRD response, or MRD-negative after transplant,
-    # and (after any relapse) a renewed CR; alive patients are never left in relapse here
-    f["alive_cr_mrd_negative"] = ~died & cr & (mrd | f["mrd_negative_after_hsct"])
-    out = pd.DataFrame(f, index=c.index)
-    return out[list(FLAG_LABELS)]
+    # MRD-negative at last contact: an MRD response, or MRD-negative after transplant, and
+    # (after any relapse) a renewed CR; alive patients are never left in relapse here
+    f["alive_cr_mrd_negative"] = f["alive"] & cr & (mrd | f["mrd_negative_after_hsct"])
+    return pd.DataFrame(f, index=c.index)[list(FLAG_LABELS)]
 
 
 def os_table(cohort: pd.DataFrame) -> pd.DataFrame:
@@ -181,8 +140,7 @@ def os_table(cohort: pd.DataFrame) -> pd.DataFrame:
 
 def rfs_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """Relapse-free survival for the patients in CR: ``time`` and ``event``."""
-    in_cr = as_bool(cohort["cr"])
-    sub = cohort[in_cr]
+    sub = cohort[as_bool(cohort["cr"])]
     return pd.DataFrame(
         {"time": sub["rfs_months"].astype(float), "event": sub["rfs_event"].astype(int)},
         index=sub.index,

@@ -1,73 +1,137 @@
-"""The data dictionary: every column of the cohort and adverse-event tables.
+"""The data dictionary (``dictionary.yml``): every column of both tables, as data.
 
-Each entry gives the column's name, type, unit, allowed values and meaning; the data
-contract (:mod:`analysis.data.contract`) is generated from it and the book's appendix shows
-it.
+Each column has a name, type, unit, allowed values, meaning, whether the file must have it
+(the 20 core columns of the cohort) or may leave it out, how a left-out column is derived,
+its ADaM variable and the chapters that use it.  The contract (:mod:`analysis.data.contract`)
+is generated from it, and the book's appendix shows it.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
 import pandas as pd
+import yaml
 
-__all__ = ["COHORT_COLUMNS", "AE_COLUMNS", "data_dictionary"]
+from .. import config
 
-# name, type, unit, allowed values, meaning
-COHORT_COLUMNS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("patient_id", "string", "", "unique, non-empty", "Study identifier (no personal identifier)"),
-    ("sex", "category", "", "male, female", "Sex"),
-    ("age_years", "integer", "years", "0-120", "Age at the start of blinatumomab"),
-    ("ph_positive", "boolean", "", "true, false", "Philadelphia chromosome-positive B-ALL"),
-    ("months_diagnosis_to_blinatumomab", "integer", "months", ">= 0",
-     "Time from diagnosis to the start of blinatumomab"),
-    ("prior_allo_hsct", "boolean", "", "true, false", "Allogeneic HSCT before blinatumomab"),
-    ("prior_car_t", "boolean", "", "true, false", "CAR-T therapy before blinatumomab"),
-    ("marrow_blasts_pct", "number", "%", "0-100",
-     "Bone-marrow blasts at the start of blinatumomab"),
-    ("extramedullary_disease", "boolean", "", "true, false",
-     "Extramedullary disease before blinatumomab"),
-    ("mrd_positive_at_start", "boolean", "", "true, false",
-     "MRD >= 0.01% by flow cytometry at the start"),
-    ("cycles", "integer", "cycles", ">= 1", "Blinatumomab cycles received"),
-    ("cr", "boolean", "", "true, false", "CR (or sustained CR) after blinatumomab"),
-    ("mrd_response", "boolean", "", "true, false",
-     "MRD response: MRD-positive to MRD-negative (< 0.01%) after blinatumomab"),
-    ("allo_hsct_after", "boolean", "", "true, false", "Allogeneic HSCT during follow-up"),
-    ("hsct_pathway", "category", "", "direct, bridging, salvage, empty",
-     "Route to transplant: directly, after bridging therapy, or after relapse and salvage"),
-    ("pre_hsct_therapy", "string", "", "free text, empty", "Therapy between blinatumomab and HSCT"),
-    ("days_to_hsct", "integer", "days", ">= 0; empty if no HSCT",
-     "Days from the end of blinatumomab to allo-HSCT (the paper's interval)"),
-    ("hsct_months", "number", "months", ">= 0; empty if no HSCT",
-     "Time of allo-HSCT from the start of blinatumomab"),
-    ("mrd_negative_after_hsct", "boolean", "", "true, false; empty if no HSCT",
-     "MRD-negative after transplant"),
-    ("car_t_after", "boolean", "", "true, false", "CAR-T after blinatumomab"),
-    ("car_t_months", "number", "months", ">= 0; empty if none",
-     "Time of CAR-T from the start of blinatumomab"),
-    ("relapse", "boolean", "", "true, false", "Relapse during follow-up"),
-    ("relapse_site", "string", "", "free text, empty", "Site of relapse"),
-    ("relapse_months", "number", "months", ">= 0; empty if no relapse",
-     "Time of relapse from the start of blinatumomab"),
-    ("os_months", "number", "months", ">= 0",
-     "Overall survival time: start of blinatumomab to death or last follow-up"),
-    ("os_event", "integer", "", "0, 1", "1 = died, 0 = alive at last follow-up"),
-    ("rfs_months", "number", "months", ">= 0; empty if no CR",
-     "Relapse-free survival time (patients in CR)"),
-    ("rfs_event", "integer", "", "0, 1; empty if no CR", "1 = relapse or death, 0 = censored"),
-    ("cause_of_death", "string", "", "free text; empty if alive", "Cause of death"),
-    ("course", "string", "", "free text", "One-line summary of the patient's course"),
-)  # fmt: skip
+__all__ = ["AE_FIELDS", "COHORT_FIELDS", "FieldSpec", "data_dictionary", "field_spec", "load"]
 
-AE_COLUMNS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("patient_id", "string", "", "an id of the cohort table", "Patient"),
-    ("event", "string", "", "free text", "Adverse event term (CTCAE v5.0; CRS by ASTCT)"),
-    ("grade", "integer", "", "1-5", "Highest grade of the event during blinatumomab"),
-    ("action", "category", "", "none, interrupted, dose reduced, discontinued",
-     "Action taken with blinatumomab"),
-)  # fmt: skip
+
+@cache
+def load() -> dict:
+    """``dictionary.yml`` as a dict (read once)."""
+    return yaml.safe_load(config.DICTIONARY_PATH.read_text(encoding="utf-8"))
+
+
+def message(key: str, **kw) -> str:
+    """A message of the contract (``messages`` in ``dictionary.yml``), filled in."""
+    msg = load()["messages"]
+    return msg[key].format(save_utf8=msg["save_utf8"], days_per_month=config.DAYS_PER_MONTH, **kw)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One column, parsed from its dictionary entry.
+
+    ``required``: the file must have the column; ``filled``: every cell needs a value (the
+    allowed values do not say "empty"); ``lo``, ``hi``: an inclusive range; ``choices``: the
+    values of a category or coded integer; ``codes``: lower-case spelling -> value of a boolean
+    or category, everyday spellings included (``spellings`` in ``dictionary.yml``).
+    """
+
+    name: str
+    type: str
+    unit: str = ""
+    allowed: str = ""
+    meaning: str = ""
+    required: bool = True
+    filled: bool = True
+    unique: bool = False
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    when_empty: str = ""
+    codes: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def free_text(self) -> bool:
+        return self.type == "string" and "free text" in self.allowed
+
+    def outside(self, x: np.ndarray) -> np.ndarray:
+        """Which numbers are not allowed (not a choice, or out of range); NaN never is."""
+        if self.choices and self.type != "category":
+            return ~np.isnan(x) & ~np.isin(x, [float(c) for c in self.choices])
+        return (x < (-np.inf if self.lo is None else self.lo)) | (x > (self.hi or np.inf))
+
+    @property
+    def expected(self) -> str:
+        """What a valid value looks like, in words."""
+        what = {"boolean": "true or false", "string": "text"}.get(self.type, "")
+        if self.type == "category":
+            what = "one of: " + ", ".join(self.choices)
+        elif self.type in ("integer", "number"):
+            what = " or ".join(self.choices) or f"a {'whole ' * (self.type == 'integer')}number"
+            lo, hi = (
+                str(int(x)) if x is not None and x == int(x) else x for x in (self.lo, self.hi)
+            )
+            what += f" from {lo} to {hi}" if hi else f" >= {lo}" if lo else ""
+            what += f" ({self.unit})" if self.unit else ""
+        elif self.unique:
+            what = "a study code, unique and non-empty"
+        if self.when_empty:
+            return f"{what}; {self.when_empty}"
+        return what + ("; required" if self.filled else ", or empty")
+
+
+def field_spec(entry: dict) -> FieldSpec:
+    """Parse one dictionary entry ("allowed" in words) into a :class:`FieldSpec`.
+
+    Raises ``ValueError`` if the wording is not understood: the contract must never silently
+    ignore a constraint.
+    """
+    name, typ, allowed = entry["name"], entry["type"], str(entry["allowed"])
+    main, *conditions = [p.strip() for p in allowed.split(";")]
+    items = [x.strip() for x in main.split(",")]
+    kw = {"when_empty": "; ".join(conditions), "filled": not conditions and "empty" not in items}
+    items = [x for x in items if x != "empty"]
+    number = typ in ("integer", "number")
+    if typ == "boolean" and items == ["true", "false"]:
+        kw["codes"] = {str(k).lower(): v for k, v in load()["spellings"]["boolean"].items()}
+    elif number and (m := re.fullmatch(r"(-?[\d.]+)\s*-\s*([\d.]+)", main)):
+        kw["lo"], kw["hi"] = float(m[1]), float(m[2])
+    elif number and (m := re.fullmatch(r">=\s*(-?[\d.]+)", main)):
+        kw["lo"] = float(m[1])
+    elif number and all(re.fullmatch(r"-?\d+", x) for x in items):
+        kw["choices"] = tuple(items)
+    elif typ == "category":
+        kw["choices"] = tuple(items)
+        kw["codes"] = {c: c for c in items} | load()["spellings"].get(name, {})
+    elif typ == "string" and items == ["unique", "non-empty"]:
+        kw["unique"] = True
+    elif typ != "string" or items not in (["free text"], ["an id of the cohort table"]):
+        raise ValueError(f"column {name}: type {typ!r} / allowed {allowed!r} not understood")
+    unit, meaning, required = entry.get("unit", ""), entry["meaning"], entry["required"]
+    return FieldSpec(name, typ, unit, allowed, meaning, required, **kw)
+
+
+#: The cohort's and the adverse-event table's columns, in the dictionary's order.
+COHORT_FIELDS: dict[str, FieldSpec] = {e["name"]: field_spec(e) for e in load()["cohort"]}
+AE_FIELDS: dict[str, FieldSpec] = {e["name"]: field_spec(e) for e in load()["adverse_events"]}
 
 
 def data_dictionary(table: str = "cohort") -> pd.DataFrame:
-    """The data dictionary of ``"cohort"`` or ``"adverse_events"`` as a tidy DataFrame."""
-    rows = COHORT_COLUMNS if table == "cohort" else AE_COLUMNS
-    return pd.DataFrame(rows, columns=["column", "type", "unit", "allowed values", "meaning"])
+    """The dictionary of ``"cohort"`` or ``"adverse_events"`` as a tidy DataFrame.
+
+    Columns: ``column``, ``type``, ``unit``, ``allowed values``, ``meaning``, ``required``
+    (required or optional), ``derived`` (how a left-out column is filled), ``adam``,
+    ``chapters``.
+    """
+    keys = ["name", "type", "unit", "allowed", "meaning", "required", "derived", "adam", "chapters"]
+    d = pd.DataFrame(load()[table]).reindex(columns=keys).fillna("").astype({"allowed": str})
+    d["required"] = d["required"].map({True: "required", False: "optional"})
+    d["chapters"] = d["chapters"].map(", ".join)
+    return d.rename(columns={"name": "column", "allowed": "allowed values"})

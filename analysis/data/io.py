@@ -1,83 +1,267 @@
-"""Reading a table file as text, converting it to the dictionary's types, writing it back."""
+"""The one reader of table files (CSV, Excel, SAS transport), typing by the dictionary, writing.
+
+:func:`read_table` reads a file as text and refuses, saying how to fix it, what it cannot read
+safely (encodings other than UTF-8, other separators, old Excel formats); :func:`convert`
+types a column by the dictionary, accepting the everyday spellings of ``dictionary.yml``
+(``yes``/``no``, ``M``/``F``, a decimal comma used by a whole column) and nothing ambiguous.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .dictionary import COHORT_COLUMNS
+from .dictionary import AE_FIELDS, COHORT_FIELDS, FieldSpec, message
 
-__all__ = [
-    "parse_cohort",
-    "parse_adverse_events",
-    "read_table",
-    "to_csv_text",
-]
+__all__ = ["Unreadable", "convert", "parse_adverse_events", "parse_cohort", "read_table",
+           "to_csv_text", "typed"]  # fmt: skip
+
+_EXCEL = (".xlsx", ".xlsm")
 
 
-_BOOL = [c[0] for c in COHORT_COLUMNS if c[1] == "boolean"]
-_INT = [c[0] for c in COHORT_COLUMNS if c[1] == "integer"]
-_NUM = [c[0] for c in COHORT_COLUMNS if c[1] == "number"]
-_STR = [c[0] for c in COHORT_COLUMNS if c[1] in ("string", "category")]
-_ONE_DECIMAL = {"marrow_blasts_pct", "hsct_months", "car_t_months", "relapse_months",
-                "os_months", "rfs_months"}  # fmt: skip
+class Unreadable(Exception):
+    """The file cannot be read as a table; the message says why and what to do."""
+
+    def __init__(self, key: str, **kw):
+        super().__init__(message(key, **kw))
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (UTF-8) or Excel (.xlsx, first sheet) file as strings."""
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+def split_sheet(path) -> tuple[Path, str]:
+    """``book.xlsx#cohort`` -> (``book.xlsx``, ``cohort``); other paths have no sheet."""
+    head, sep, sheet = str(path).rpartition("#")
+    ok = sep and Path(head).suffix.lower() in _EXCEL
+    return (Path(head), sheet) if ok else (Path(str(path)), "")
 
 
-def _to_bool(s: pd.Series) -> pd.Series:
-    lowered = s.astype(str).str.strip().str.lower()
-    mapping = {"true": True, "false": False, "": pd.NA, "1": True, "0": False}
-    return lowered.map(mapping).astype("boolean")
+def read_table(path, fields: dict[str, FieldSpec] = COHORT_FIELDS) -> pd.DataFrame:
+    """Read a CSV (UTF-8), Excel (``file.xlsx#sheet``) or SAS transport (``.xpt``) file as text.
+
+    Returns one categorical column of text per header (``patient_id`` as object), the rows
+    numbered as a spreadsheet numbers them (the header is row 1; ``.xpt`` records from 1);
+    ``attrs["notes"]`` says which sheet of a workbook was read.  Raises :class:`Unreadable`.
+    """
+    path, sheet = split_sheet(path)
+    suffix = path.suffix.lower()
+    if not path.exists() or path.is_dir():
+        raise Unreadable("directory" if path.exists() else "not_found")
+    if suffix in (".xls", ".ods", ".numbers"):
+        raise Unreadable("suffix", suffix=suffix)
+    if suffix in _EXCEL:
+        return _read_excel(path, sheet, fields)
+    return _read_xpt(path) if suffix == ".xpt" else _read_csv(path)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(0) > 10
+    for test, key in ((not head.strip(b" \t\r\n\xef\xbb\xbf"), "empty_file"),
+                      (head.startswith(b"PK\x03\x04"), "zip_as_csv"), (utf16, "utf16"),
+                      (head.startswith(b"\xd0\xcf\x11\xe0"), "old_xls")):  # fmt: skip
+        if test:
+            raise Unreadable(key)
+    opts = dict(encoding="utf-8", na_filter=False)
+    try:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, **opts).iloc[0]
+        names = [str(x).strip() for x in header]
+        if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+            raise Unreadable("separator", sep="semicolons" if ";" in names[0] else "tabs")
+        dtype = defaultdict(lambda: "category", {"patient_id": object})
+        raw = pd.read_csv(path, header=0, dtype=dtype, skip_blank_lines=False, **opts)
+    except UnicodeDecodeError:
+        raise _encoding_problem(path) from None
+    except pd.errors.EmptyDataError:
+        raise Unreadable("empty_file") from None
+    except pd.errors.ParserError as exc:
+        if m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc)):
+            raise Unreadable("fields", n=m[1], row=m[2], saw=m[3]) from None
+        raise Unreadable("unreadable", what="CSV table", exc=exc) from None
+    raw.columns, raw.index = names, pd.RangeIndex(2, 2 + len(raw))
+    return raw
+
+
+def _encoding_problem(path: Path) -> Unreadable:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:  # pandas decodes in chunks: find the byte in the file
+        pos = err.start
+    start, end = data.rfind(b"\n", 0, pos) + 1, data.find(b"\n", pos)
+    line = data[start : end if end >= 0 else None].decode("cp1252", errors="replace").strip()
+    near = line[max(0, pos - start - 20) : pos - start + 20]
+    return Unreadable("encoding", row=data.count(b"\n", 0, pos) + 1, byte=data[pos], near=near)
+
+
+def _top(sheet: pd.DataFrame) -> int | None:
+    filled = np.flatnonzero((sheet != "").any(axis=1).to_numpy())
+    return int(filled[0]) if len(filled) else None
+
+
+def _has_table(sheet: pd.DataFrame, fields) -> bool:
+    names = set() if _top(sheet) is None else {str(x).strip() for x in sheet.iloc[_top(sheet)]}
+    return "patient_id" in names and len(names & set(fields)) >= len(fields) / 2
+
+
+def _read_excel(path: Path, sheet: str, fields) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise Unreadable("empty_workbook")
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, na_filter=False)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        raise Unreadable("unreadable", what=".xlsx workbook", exc=exc) from None
+    sheets = {k: v.fillna("").astype(str) for k, v in sheets.items()}
+    names, notes = list(sheets), []
+    if sheet and sheet not in sheets:
+        raise Unreadable("no_sheet", sheet=sheet, sheets=", ".join(names))
+    first, top = sheets[sheet or names[0]], _top(sheets[sheet or names[0]])
+    if not sheet and not _has_table(first, fields):
+        shown = "" if top is None else ", ".join(x for x in first.iloc[top] if x)[:80]
+        key = "sheet_empty" if top is None else "sheet_other"
+        state = message(key, sheet=names[0], shown=shown)
+        for k, other in [(k, n) for k, n in enumerate(names) if _has_table(sheets[n], fields)][:1]:
+            kw = dict(sheet=other, k=k + 1, n=len(names), state=state, name=path.name)
+            raise Unreadable("other_sheet", **kw)
+        if top is None:
+            raise Unreadable("no_table", state=state)
+    elif not sheet and len(names) > 1:
+        notes.append(message("first_sheet", n=len(names), sheet=names[0], name=path.name))
+    used = first.loc[:, (first != "").any(axis=0)]
+    raw = used.iloc[(top or 0) + 1 :].astype("category")
+    raw.columns = [str(x).strip() for x in used.iloc[top or 0]]
+    raw.index, raw.attrs["notes"] = pd.RangeIndex((top or 0) + 2, (top or 0) + 2 + len(raw)), notes
+    return raw
+
+
+def _read_xpt(path: Path) -> pd.DataFrame:
+    import pyreadstat
+
+    try:
+        df, _ = pyreadstat.read_xport(str(path))
+    except Exception as exc:  # pyreadstat raises its own error types
+        raise Unreadable("unreadable", what="SAS transport (.xpt) file", exc=exc) from None
+    text = {c: df[c].fillna("").astype(str) for c in df}
+    text |= {
+        c: [f"{x:.10g}" if x == x else "" for x in df[c]] for c in df if df[c].dtype.kind == "f"
+    }
+    return pd.DataFrame(text, dtype="category").set_axis(pd.RangeIndex(1, 1 + len(df)))
+
+
+def levels(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and distinct stripped texts of a raw column (code -1: missing)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, cats = s.cat.codes.to_numpy(), s.cat.categories
+    else:
+        codes, cats = pd.factorize(s.fillna("").astype(str), use_na_sentinel=True)
+    return codes, pd.Index(pd.Index(cats).astype(str)).str.strip()
+
+
+def parse_levels(spec: FieldSpec, cats: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value, invalid flag and empty flag of each distinct text of a column."""
+    empty = np.asarray(cats == "", dtype=bool)
+    if spec.type in ("integer", "number"):
+        filled = cats[~empty]
+        if filled.str.contains(",").any() and filled.str.fullmatch(r"-?\d+(?:,\d+)?").all():
+            cats = cats.str.replace(",", ".")  # a decimal comma throughout the column
+        values = pd.to_numeric(pd.Series(cats, dtype=object), errors="coerce").to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            whole = (spec.type == "number") | (values == np.round(values))
+        bad = ~empty & ~(np.isfinite(values) & whole)
+        return np.where(bad | empty, np.nan, values), bad, empty
+    if spec.codes:
+        mapped = pd.Series(cats.str.lower(), dtype=object).map(spec.codes)
+        bad = ~empty & mapped.isna().to_numpy()
+        return np.where(bad | empty, "", mapped.to_numpy(dtype=object)), bad, empty
+    return np.asarray(cats, dtype=object), np.zeros(len(cats), bool), empty
+
+
+def joined(values: np.ndarray) -> str:
+    """The cells of a text column in one string (a search then scans them in one pass)."""
+    try:
+        return "\x00".join(values.tolist())
+    except TypeError:  # a cell that is not text
+        return "\x00".join(map(str, values.tolist()))
+
+
+def strip(values: np.ndarray) -> np.ndarray:
+    """Text cells without surrounding spaces (the same array if none has any)."""
+    text = joined(values)
+    if not any(w in text for w in " \t\r\n\v\f\xa0\u3000"):
+        return values
+    return np.array([str(x).strip() for x in values], dtype=object)
+
+
+def convert(spec: FieldSpec, s: pd.Series, refuse=None) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """A raw column as its dictionary type; which cells are invalid, which empty (both missing).
+
+    ``refuse`` (texts -> bool array) marks further texts invalid (dates in free text).
+    """
+    if spec.type == "string" and not isinstance(s.dtype, pd.CategoricalDtype):
+        values = strip(s.to_numpy(dtype=object))
+        bad = refuse(values) if refuse else np.zeros(len(s), bool)
+        return pd.Series(values, index=s.index, dtype=object), bad, values == ""
+    codes, cats = levels(s)
+    values, bad, empty = parse_levels(spec, cats)
+    bad = bad | refuse(cats) if refuse else bad
+    bad, empty = np.append(bad, False), np.append(empty, True)  # code -1: missing
+    invalid, blank = (a[codes] if a.any() else np.zeros(len(codes), bool) for a in (bad, empty))
+    if spec.type == "number":
+        out = np.append(values, np.nan)[codes]
+    elif spec.type == "integer":
+        ints = np.append(np.nan_to_num(values).astype("int64"), 0)[codes]
+        out = pd.arrays.IntegerArray(ints, invalid | blank)
+    elif spec.type == "boolean":
+        truth = np.array([v is True for v in values] + [False])
+        out = pd.arrays.BooleanArray(truth[codes], invalid | blank)
+    else:
+        out = np.append(values, "").astype(object)[codes]
+    return pd.Series(out, index=s.index), invalid, blank
+
+
+def typed(spec: FieldSpec, s: pd.Series) -> pd.Series:
+    """A raw column converted to its dictionary type; invalid and empty cells become missing."""
+    return convert(spec, s)[0]
+
+
+def empty_column(spec: FieldSpec, index: pd.Index) -> pd.Series:
+    """A column of missing values of the dictionary's type (``""`` for text)."""
+    dtype = {"integer": "Int64", "number": "float64", "boolean": "boolean"}.get(spec.type, object)
+    return pd.Series({"float64": np.nan, object: ""}.get(dtype, pd.NA), index, dtype)
+
+
+def _parse(raw: pd.DataFrame, fields) -> pd.DataFrame:
+    cols = {c: typed(fields[c], raw[c]) if c in fields else raw[c].astype(str) for c in raw}
+    return pd.DataFrame(cols).reset_index(drop=True)
 
 
 def parse_cohort(raw: pd.DataFrame) -> pd.DataFrame:
-    """Convert a table of strings to the cohort's column types (no validation)."""
-    df = raw.copy()
-    for c in df.columns:
-        if c in _BOOL:
-            df[c] = _to_bool(df[c])
-        elif c in _INT:
-            df[c] = pd.to_numeric(df[c].replace("", np.nan)).astype("Int64")
-        elif c in _NUM:
-            df[c] = pd.to_numeric(df[c].replace("", np.nan)).astype(float)
-        elif c in _STR:
-            df[c] = df[c].fillna("").astype(str)
-    return df
+    """Convert a cohort table of text to the dictionary's types (no validation)."""
+    return _parse(raw, COHORT_FIELDS)
 
 
 def parse_adverse_events(raw: pd.DataFrame) -> pd.DataFrame:
-    """Convert the adverse-event table of strings to its column types (no validation)."""
-    df = raw.copy()
-    if "grade" in df:
-        df["grade"] = pd.to_numeric(df["grade"].replace("", np.nan)).astype("Int64")
-    return df
+    """Convert the adverse-event table of text to its column types (no validation)."""
+    return _parse(raw, AE_FIELDS)
 
 
-def _format_cell(column: str, value) -> str:
+def _cell(column: str, value) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if column in _ONE_DECIMAL:
+    if column in COHORT_FIELDS and COHORT_FIELDS[column].type == "number":
         return f"{float(value):.1f}"
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def to_csv_text(df: pd.DataFrame) -> str:
-    """CSV text with ``true``/``false`` booleans, empty missing values and fixed decimals."""
-    out = pd.DataFrame({c: [_format_cell(c, v) for v in df[c]] for c in df.columns})
+    """CSV text with ``true``/``false`` booleans, empty missing values and one decimal."""
     buf = io.StringIO()
+    out = pd.DataFrame({c: [_cell(c, v) for v in df[c]] for c in df})
     out.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()

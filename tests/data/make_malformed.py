@@ -1,10 +1,13 @@
-"""Write the corpus of malformed input files under ``tests/data/malformed/``.
+"""Write the malformed input files (``tests/data/``) and the examples (``data/examples/``).
 
-Each file is the reconstructed cohort (``data/reconstructed/cohort.csv``) or adverse-event
-table with one deliberate fault (a few files combine several), so that
-``tests/test_schema.py`` can assert the exact message the data contract gives for it.  The
-``valid_*`` files are variants the contract must accept (Excel booleans, spaces around
-values, an Excel workbook).  The corpus is deterministic; re-run this script after changing
+Each file under ``tests/data/malformed/`` is the reconstructed cohort
+(``data/reconstructed/cohort.csv``) or adverse-event table with one deliberate fault (a few
+files combine several), so that ``tests/test_schema.py`` can assert the exact message the data
+contract gives for it.  The ``valid_*`` files are variants the contract must accept (Excel
+booleans, spaces around values, a workbook, a decimal comma).  ``tests/data/maps/`` holds
+broken column maps.  ``data/examples/`` holds the reconstruction as a centre might keep it: a
+renamed copy read with the hand-written ``columns.yml``, the 20 core columns only, everyday
+spellings, and ADaM datasets.  Everything is deterministic; re-run this script after changing
 it and commit the files with the script:
 
     .venv/bin/python tests/data/make_malformed.py
@@ -22,11 +25,31 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent / "malformed"
 COHORT = ROOT / "data" / "reconstructed" / "cohort.csv"
 AES = ROOT / "data" / "reconstructed" / "adverse_events.csv"
+MAPS = Path(__file__).resolve().parent / "maps"
+EXAMPLES = ROOT / "data" / "examples"
+#: The 20 core columns of issue 13 (the only required ones).
+CORE = ["patient_id", "sex", "age_years", "ph_positive", "months_diagnosis_to_blinatumomab",
+        "prior_allo_hsct", "prior_car_t", "marrow_blasts_pct", "extramedullary_disease", "cycles",
+        "cr", "mrd_response", "allo_hsct_after", "days_to_hsct", "relapse", "os_months",
+        "os_event", "rfs_months", "rfs_event", "cause_of_death"]  # fmt: skip
+#: ADSL variable of each cohort column (ADTTE gives os_* and rfs_*).
+ADSL = {"patient_id": "USUBJID", "sex": "SEX", "age_years": "AGE", "ph_positive": "PHFL",
+        "months_diagnosis_to_blinatumomab": "DURDIS", "prior_allo_hsct": "PRHSCTFL",
+        "prior_car_t": "PRCARTFL", "marrow_blasts_pct": "BLASTPCT",
+        "extramedullary_disease": "EMDFL", "mrd_positive_at_start": "MRDBLFL", "cycles": "CYCLES",
+        "cr": "CRFL", "mrd_response": "MRDRFL", "allo_hsct_after": "HSCTFL",
+        "hsct_pathway": "HSCTPATH", "pre_hsct_therapy": "PREHSCTT", "days_to_hsct": "HSCTDY",
+        "hsct_months": "HSCTMO", "mrd_negative_after_hsct": "MRDNHSFL", "car_t_after": "CARTFL",
+        "car_t_months": "CARTMO", "relapse": "RELFL", "relapse_site": "RELSITE",
+        "relapse_months": "RELMO", "cause_of_death": "DTHCAUS", "course": "COURSE"}  # fmt: skip
+AEACN = {"none": "DOSE NOT CHANGED", "interrupted": "DRUG INTERRUPTED",
+         "dose reduced": "DOSE REDUCED", "discontinued": "DRUG WITHDRAWN"}  # fmt: skip
 
 
 def _base(path=COHORT) -> pd.DataFrame:
@@ -37,7 +60,7 @@ def _row(df: pd.DataFrame, pid: str) -> int:
     return int(df.index[df["patient_id"] == pid][0])
 
 
-def _csv(df: pd.DataFrame, name: str) -> None:
+def _csv(df: pd.DataFrame, name) -> None:
     df.to_csv(OUT / name, index=False, lineterminator="\n")
 
 
@@ -106,8 +129,9 @@ def main() -> None:
     _edit("cohort_cycles_fractional.csv", {("P08", "cycles"): "1.5"})
     _edit("cohort_decimal_comma.csv", {("P01", "os_months"): "13,8"})
     _edit("cohort_unit_in_value.csv", {("P02", "os_months"): "20.8 months"})
-    _edit("cohort_boolean_yes.csv", {("P04", "ph_positive"): "yes"})
-    _edit("cohort_sex_code.csv", {("P06", "sex"): "M"})
+    _edit("cohort_boolean_2.csv", {("P04", "ph_positive"): "2"})
+    _edit("cohort_boolean_plus.csv", {("P05", "cr"): "+"})
+    _edit("cohort_sex_code.csv", {("P06", "sex"): "X"})
     _edit("cohort_pathway_unknown.csv", {("P09", "hsct_pathway"): "haplo"})
     _edit("cohort_age_impossible.csv", {("P07", "age_years"): "150"})
     _edit("cohort_negative_time.csv", {("P11", "os_months"): "-4.0"})
@@ -227,8 +251,92 @@ def main() -> None:
     _csv(aes_spaced, "valid_ae_spaces.csv")
     _xlsx("valid_workbook.xlsx", {"cohort": _base(), "notes": [["anything"]]})
     _edit("valid_extra_column.csv", {}, add={"weight_kg": [str(50 + i) for i in range(n)]})
+    df = _base()
+    for c in ("marrow_blasts_pct", "hsct_months", "relapse_months", "os_months", "rfs_months"):
+        df[c] = df[c].str.replace(".", ",")  # a decimal comma in whole columns (quoted in CSV)
+    _csv(df, "valid_decimal_comma.csv")
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
+
+
+def maps(out: Path = MAPS) -> None:
+    """Broken column maps, each for ``data/examples/cohort_renamed.csv``."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    cohort = yaml.safe_load((EXAMPLES / "columns.yml").read_text(encoding="utf-8"))["cohort"]
+
+    def write(name, doc):
+        (out / name).write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+
+    write("map_unknown_target.yml", {"cohort": {"columns": {**cohort["columns"], "Ph+": "ph"}}})
+    write("map_two_headers.yml", {"cohort": {"columns": {**cohort["columns"], "Sex": "sex"}}})
+    labels = {**cohort["values"], "ph_positive": {"Positive": True, "Negative": "maybe"}}
+    write("map_bad_label.yml", {"cohort": {"columns": cohort["columns"], "values": labels}})
+    labels = {**cohort["values"], "blood_group": {"A": "a"}}
+    write("map_values_unknown_column.yml", {"cohort": {**cohort, "values": labels}})
+    (out / "map_not_yaml.yml").write_text("cohort:\n  columns: [Ph+: ph_positive\n")
+    print(f"wrote {len(list(out.iterdir()))} column maps to {out}")
+
+
+def _flag(values: pd.Series, yes="Y", no="N") -> pd.Series:
+    return values.map({"true": yes, "false": no, "": ""})
+
+
+def _booleans(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if set(df[c]) <= {"true", "false", ""}]
+
+
+def examples(out: Path = EXAMPLES) -> None:
+    """The reconstruction as a centre might keep it (see ``data/examples/README.md``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    cohort, aes = _base(), _base(AES)
+    spec = yaml.safe_load((EXAMPLES / "columns.yml").read_text(encoding="utf-8"))
+    for name, table in (("cohort_renamed.csv", cohort), ("adverse_events_renamed.csv", aes)):
+        section = spec["cohort" if name.startswith("cohort") else "adverse_events"]
+        df = table.copy()
+        for column, labels in section.get("values", {}).items():
+            back = {str(v).lower() if isinstance(v, bool) else str(v): k for k, v in labels.items()}
+            df[column] = df[column].map(lambda x, b=back: b.get(x, x))
+        for column in _booleans(df):
+            df[column] = _flag(df[column], "Yes", "No")
+        if "sex" in df:
+            df["sex"] = df["sex"].map({"male": "M", "female": "F"})
+        _csv(df.rename(columns={v: k for k, v in section["columns"].items()}), out / name)
+    _csv(cohort[CORE], out / "cohort_core.csv")
+    df = cohort.copy()
+    spellings = [("Yes", "No"), ("y", "n"), ("TRUE", "False"), ("1", "0")]
+    for k, column in enumerate(_booleans(df)):
+        df[column] = _flag(df[column], *spellings[k % 4])
+    df["sex"] = df["sex"].map({"male": "m", "female": "F"})
+    df = df.map(lambda x: " " if x == "" else x)  # blank cells
+    df["patient_id"] = " " + df["patient_id"]
+    _csv(df, out / "cohort_everyday.csv")
+    adam = out / "adam"
+    adam.mkdir(exist_ok=True)
+    adsl = cohort[list(ADSL)].rename(columns=ADSL)
+    for column in _booleans(adsl):
+        adsl[column] = _flag(adsl[column])
+    adsl["SEX"] = adsl["SEX"].map({"male": "M", "female": "F"})
+    adsl.insert(0, "STUDYID", "BLINA-RR-BALL")
+    _csv(adsl, adam / "adsl.csv")
+    rows = []
+    params = (("OS", "Overall survival", "os"), ("RFS", "Relapse-free survival", "rfs"))
+    for _, r in cohort.iterrows():
+        for code, label, p in params:
+            if r[f"{p}_months"]:
+                days = str(round(float(r[f"{p}_months"]) * 30.4375, 4))
+                cnsr = str(1 - int(r[f"{p}_event"]))
+                rows.append(["BLINA-RR-BALL", r["patient_id"], code, label, days, "DAYS", cnsr])
+    columns = ["STUDYID", "USUBJID", "PARAMCD", "PARAM", "AVAL", "AVALU", "CNSR"]
+    _csv(pd.DataFrame(rows, columns=columns), adam / "adtte.csv")
+    adae = pd.DataFrame({"STUDYID": "BLINA-RR-BALL", "USUBJID": aes["patient_id"],
+                         "AEDECOD": aes["event"], "ATOXGR": aes["grade"],
+                         "AEACN": aes["action"].map(AEACN)})  # fmt: skip
+    _csv(adae, adam / "adae.csv")
+    print(f"wrote the examples to {out}")
 
 
 if __name__ == "__main__":
     main()
+    maps()
+    examples()
