@@ -183,12 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    from .data.contract import ContractError, validate_tables
+    from .data import load_tables
+    from .data.contract import ContractError
     from .paper.ledger import compare
 
     print(f"cohort: {config.cohort_path()}\nadverse events: {config.adverse_events_path()}")
     try:
-        cohort, ae = validate_tables(config.cohort_path(), config.adverse_events_path())
+        cohort, ae = load_tables()
     except ContractError as exc:
         print("The data break the contract:\n" + "\n".join(exc.problems), file=sys.stderr)
         return 2

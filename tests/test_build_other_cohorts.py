@@ -37,7 +37,7 @@ def test_book_builds_on_a_synthetic_cohort(name, tmp_path):
         IPYTHONDIR=str(ROOT / "config" / "ipython"),
     )
     check = subprocess.run(
-        [sys.executable, "-m", "analysis.schema"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "analysis.data.contract"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout + check.stderr
     build = subprocess.run(
