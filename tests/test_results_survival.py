@@ -145,7 +145,7 @@ def test_mrd_tests_against_lifelines(cohort):
 def test_mrd_texts_on_the_reconstruction(cohort):
     m = survival.mrd_texts(cohort)
     assert m["mrd_finding"] == "MRD responders lived longer than non-responders"
-    assert m["mrd_kept"].startswith("All 19 patients were alive and followed beyond it")
+    assert m["mrd_kept"].startswith("nobody died or was last seen before it, so the landmark")
     assert m["mrd_day"] == "42" and m["mrd_landmark"] == "1.4 months"
     assert m["mrd_no_cr"] == "3"  # "The other three patients did not response" (Results)
     assert m["mrd_conclusion"] == (
@@ -162,11 +162,14 @@ def test_mrd_texts_flip(cohort):
     early = cohort.copy()
     first = early.index[non & (early["os_event"] == 1)][0]
     early.loc[first, "os_months"] = 1.0  # dies before the response is dated
-    assert survival.mrd_texts(early)["mrd_kept"].startswith("18 of the 19 patients")
-    assert "the 1 others died or were last seen" in survival.mrd_texts(early)["mrd_kept"]
+    assert survival.mrd_texts(early)["mrd_kept"] == (
+        "the landmark analysis keeps 18 of the 19 patients and leaves out 1 patient, dead or last "
+        "seen before it."
+    )
     censored = cohort.copy()
     censored.loc[first, ["os_months", "os_event"]] = [1.0, 0]
-    assert "none died before the response was dated" in survival.mrd_texts(censored)["mrd_kept"]
+    kept = survival.mrd_texts(censored)["mrd_kept"]
+    assert "leaves out 1 patient, last seen before it; as nobody died before the" in kept
     # non-responders in CR die early: the association holds within CR too
     cr_non = non & cohort["cr"].astype(bool)
     worse = cohort.assign(os_months=np.where(cr_non, 2.0, cohort["os_months"]),

@@ -171,7 +171,7 @@ def mrd_texts(cohort: pd.DataFrame) -> dict[str, str]:
             for x, v in zip(("p", "hr"), t["text"].split("\n"))} | {  # fmt: skip
         "mrd_day": str(MRD_DAYS), "mrd_landmark": fmt.months(MRD_LANDMARK),
         "mrd_kept": km.sentence("mrd_kept", kept, kept=int((~early).sum()), n=len(os_),
-                                early=int(early.sum())),
+                                early=fmt.count_phrase(int(early.sum()), "patient")),
         "mrd_finding": km.sentence("mrd_finding", finding),
         "mrd_conclusion": km.sentence("mrd_conclusion", held=held),
         "mrd_no_cr": str(int((~os_["cr"]).sum())),
