@@ -327,3 +327,16 @@ def test_summary_median_is_the_fit_median(os_data):
     kmf = KaplanMeierFitter().fit(d["time"], d["event"])
     row = km.summary(d).iloc[0]
     assert row["median"] == kmf.median_survival_time_
+
+
+def test_medians_text(os_data):
+    # the medians and their CIs checked by hand in test_median_ci_against_log_log_band_by_hand
+    # and test_panel_table: 16.2 (1.7-16.2) for non-responders, not reached (4.1-NR) otherwise
+    assert km.medians_text(km.summary(os_data, "mrd_response")) == (
+        "16.2 months (95% CI 1.7–16.2) for MRD non-responders and not reached (95% CI "
+        "4.1–not reached) for MRD responders"
+    )
+    assert (
+        km.medians_text(km.summary(os_data.iloc[:0]))
+        == "not estimable (no patients) for all patients"
+    )

@@ -86,6 +86,9 @@ def test_survival_chapter_reproduces_the_paper():
     # patient at risk; the caption of Figure 1d says so, computed
     assert "MRD non-responders, 16.2 months, rests on 1 patient at risk" in v["survival_note_1d"]
     assert v["survival_mrd_finding"] == "'MRD responders lived longer than non-responders'"
+    assert v["survival_os_medians_mrd_response"].startswith(
+        "'16.2 months (95% CI 1.7–16.2) for MRD"
+    )
     assert (
         "not significant in the comparison within the patients in CR"
         in v["survival_mrd_conclusion"]

@@ -22,9 +22,9 @@ from ..data import derive
 from ..stats import survival
 
 __all__ = ["LABELS", "SPLIT_LABELS", "YLABELS", "SPARSE_AT_RISK", "MARKS_MAX", "Panel",
-           "endpoint_data", "groups", "population", "steps", "risk_table", "p_hr_lines",
+           "endpoint_data", "population", "steps", "risk_table", "p_hr_lines", "figure_note",
            "comparison", "summary", "bands_overlap", "time_ticks", "figure_data", "sentence",
-           "estimate_texts", "for_this_build", "figure_note", "panel_table"]  # fmt: skip
+           "estimate_texts", "medians_text", "for_this_build", "panel_table"]  # fmt: skip
 
 #: Labels and sentences of the survival chapters (``results/survival.yml``).
 LABELS = yaml.safe_load((config.PACKAGE / "results" / "survival.yml").read_text("utf-8"))
@@ -37,9 +37,8 @@ MARKS_MAX = 500
 
 @dataclass(frozen=True)
 class Panel:
-    """``endpoint`` ("os": every patient; "rfs": those in CR), ``split`` (a flag or None),
-    ``among`` (a flag restricting the patients), ``title``, ``landmark`` (months: only the
-    patients followed beyond it)."""
+    """``endpoint`` ("os": all; "rfs": those in CR), ``split`` (a flag or None), ``among`` (a
+    flag restricting the patients), ``title``, ``landmark`` (only those followed beyond it)."""
 
     endpoint: str
     split: str | None = None
@@ -122,10 +121,9 @@ def comparison(data: pd.DataFrame, split: str) -> dict:
 
 
 def summary(data, split=None, months: float = config.HORIZON_MONTHS, population="all patients"):
-    """One row per curve: ``role``, ``label``, ``n``, ``events``, ``survival`` and ``se`` at
-    ``months`` (percent; ``nan`` when nobody was followed that long), ``median``,
-    ``median_lower``, ``median_upper`` (``nan`` if not reached), ``last_event`` (its time),
-    ``last_event_at_risk`` and ``sparse`` (fewer than :data:`SPARSE_AT_RISK` at risk then)."""
+    """Per curve: ``role``, ``label``, ``n``, ``events``, ``survival`` and ``se`` at ``months`` (%;
+    nan if nobody was followed so long), ``median``, ``median_lower``, ``median_upper`` (nan if
+    not reached), ``last_event``, ``last_event_at_risk``, ``sparse`` (< :data:`SPARSE_AT_RISK`)."""
     rows = []
     for g in groups(data, split, population):
         t, e = data["time"].to_numpy(float)[g.mask], data["event"].to_numpy(int)[g.mask]
@@ -166,10 +164,9 @@ def time_ticks(tmax: float, max_ticks: int = 7) -> np.ndarray:
 
 
 def figure_data(cohort: pd.DataFrame, panel: Panel, ticks=None) -> pd.DataFrame:
-    """Everything a figure draws: rows of ``table`` ``km`` (:func:`steps`), ``risk``
-    (:func:`risk_table` at ``ticks``, default :func:`time_ticks` of the longest OS, the same in
-    every figure), ``summary`` (with ``own_panel``: :func:`bands_overlap`, and ``marks``:
-    at most :data:`MARKS_MAX` patients) and ``test`` (:func:`comparison`, for a split)."""
+    """Everything a figure draws, by ``table``: ``km`` (:func:`steps`), ``risk`` (at ``ticks``,
+    default :func:`time_ticks` of the longest OS), ``summary`` (with ``own_panel``, i.e.
+    :func:`bands_overlap`, and ``marks``, i.e. n <= :data:`MARKS_MAX`), ``test`` (a split's)."""
     data = endpoint_data(cohort, panel.endpoint, panel.among, panel.landmark)
     pop, tmax = population(panel), float(cohort["os_months"].max()) if len(cohort) else 0.0
     km, ticks = steps(data, panel.split, pop), time_ticks(tmax) if ticks is None else ticks
@@ -195,6 +192,12 @@ def estimate_texts(row) -> dict[str, str]:
     lims = [fmt.months(row[k], 1).removesuffix(" months") for k in ("median_lower", "median_upper")]
     ci = "" if lims == ["not reached"] * 2 else f" (95% CI {'–'.join(lims)})"
     return {"estimate": estimate, "median": fmt.months(row["median"]) + ci}  # fmt: skip
+
+
+def medians_text(summary: pd.DataFrame) -> str:
+    """Each curve's median (95% CI) in words, from a :func:`summary`."""
+    rows = summary.to_dict("records")
+    return " and ".join(f"{estimate_texts(r)['median']} for {r['label']}" for r in rows)
 
 
 def sentence(key: str, variant: str | None = None, **fields) -> str:

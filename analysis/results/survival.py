@@ -36,8 +36,7 @@ MRD_PANELS = {"1d": PANELS["os"]["1d"],
 
 
 def column(cohort: pd.DataFrame, name: str, kind: str = "number"):
-    """An optional column as floats (``nan`` where missing) or, ``kind="text"``, stripped
-    strings ("" where missing); a column the table lacks counts as all missing."""
+    """An optional column as floats (nan if missing) or ``kind="text"`` strings ("" if missing)."""
     values = cohort[name] if name in cohort else pd.Series(np.nan, index=cohort.index)
     if kind == "text":
         return [v.strip() if isinstance(v, str) else "" for v in values]
@@ -57,8 +56,7 @@ def join(items) -> str:
 
 
 def not_recorded(cohort: pd.DataFrame, chapter: str) -> str:
-    """A sentence naming the optional columns a chapter uses that have no value, and what the
-    chapter therefore does not show (``not_recorded`` of ``survival.yml``)."""
+    """The optional columns a chapter uses that have no value, and what it therefore omits."""
     uses = km.LABELS["not_recorded"][chapter]
     if not (lacking := [c for c in uses if not recorded(cohort, c)]):
         return km.sentence("not_recorded", "none", columns=join(uses))
@@ -67,8 +65,7 @@ def not_recorded(cohort: pd.DataFrame, chapter: str) -> str:
 
 
 def truncate(table: pd.DataFrame, max_rows: int | None) -> pd.DataFrame:
-    """The first ``max_rows`` rows of a listing by patient; ``attrs["note"]``, the end of its
-    caption, says how many rows of how many are shown, and where the data come from."""
+    """A listing's first ``max_rows`` rows; ``attrs["note"]``: how many, and whose data."""
     short = table if max_rows is None or len(table) <= max_rows else table.iloc[:max_rows]
     more = f"The first {len(short)} of {len(table)} rows. " if len(short) < len(table) else ""
     short.attrs["note"] = more + km.for_this_build("provenance")
@@ -76,8 +73,7 @@ def truncate(table: pd.DataFrame, max_rows: int | None) -> pd.DataFrame:
 
 
 def course(cohort: pd.DataFrame, flags: pd.DataFrame) -> dict[str, list[str]]:
-    """Each patient's course as shown: ``Response to blinatumomab``, ``Relapse, month (site)``
-    and ``Death, month (cause)`` (or "alive at" the last contact); months from the start."""
+    """Each patient's response, relapse (month, site) and death (month, cause) as shown."""
     rel, months = column(cohort, "relapse_months"), cohort["os_months"].astype(float)
     site, cause = column(cohort, "relapse_site", "text"), column(cohort, "cause_of_death", "text")
     return {
@@ -102,6 +98,7 @@ def endpoint_texts(cohort: pd.DataFrame, endpoint: str) -> dict[str, str]:
     for split in (p.split for p in PANELS[endpoint].values() if p.split):
         p_line, hr_line = km.comparison(data, split)["text"].split("\n")
         out |= {f"p_{split}": p_line, f"hr_{split}": hr_line}
+        out[f"medians_{split}"] = km.medians_text(km.summary(data, split))
     return {k: str(v) for k, v in out.items()}
 
 
@@ -174,7 +171,9 @@ def mrd_texts(cohort: pd.DataFrame) -> dict[str, str]:
                                 early=fmt.count_phrase(int(early.sum()), "patient")),
         "mrd_finding": km.sentence("mrd_finding", finding),
         "mrd_conclusion": km.sentence("mrd_conclusion", held=held),
-        "mrd_no_cr": str(int((~os_["cr"]).sum())),
+        "mrd_no_cr": str(int((~os_["cr"]).sum())), **{f"mrd_{k.replace(' ', '_')}_medians":
+            km.medians_text(km.summary(km.endpoint_data(cohort, p.endpoint, p.among, p.landmark),
+                                       p.split)) for k, p in MRD_PANELS.items()},
         **{k: "not estimable" if np.isnan(v) else f"{fmt.number(v)}%" for k, v in sm.items()},
     }  # fmt: skip
 

@@ -25,10 +25,9 @@ PATHWAY_LABELS, COUNTS = km.LABELS["pathway_labels"], km.LABELS["counts"]
 
 
 def transplants(cohort: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient transplanted after blinatumomab, in order of transplant:
-    ``patient_id``, ``mrd_response``, ``pathway``, ``therapy``, ``days`` (from the end of the
-    infusion), ``months`` (from its start), ``first_remission``, ``mrd_after`` ("yes", "no",
-    "—" if not recorded), ``died`` and the columns of :func:`survival.course`."""
+    """The patients transplanted, in order: ``patient_id``, ``mrd_response``, ``pathway``,
+    ``therapy``, ``days`` (from the infusion's end), ``months`` (from its start),
+    ``first_remission``, ``mrd_after`` (yes, no, —), ``died``, :func:`survival.course`."""
     f = derive.flags(cohort)
     out = pd.DataFrame({
         "patient_id": cohort["patient_id"].astype(str).to_numpy(),
@@ -61,9 +60,8 @@ def transplant_table(cohort: pd.DataFrame, max_rows: int | None = 40) -> pd.Data
 
 
 def pathway_table(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The routes to allo-HSCT as shown, one row per route taken (or "not recorded") and a
-    total: patients, MRD responders / non-responders, MRD-negative after, days after the
-    infusion (median, range), therapy before transplant, deaths."""
+    """The routes to allo-HSCT as shown: per route taken (or "not recorded") and in total, the
+    patients, MRD response, MRD after, days after infusion, therapy before, deaths."""
     t = transplants(cohort).replace({"pathway": {"": "not recorded"}})
     rows = []
     for name, sub in [*t.groupby("pathway", sort=False), ("total", t)]:
@@ -100,11 +98,13 @@ def texts(cohort: pd.DataFrame) -> dict[str, str]:
             for k in ("direct", "bridging", "salvage")}  # fmt: skip
     for key, needs in (("mrd_after", "mrd_negative_after"), ("car_t", "no_cr_car_t")):
         out[key] = km.sentence(key, "missing" if n[needs] is None else "recorded", **n)
-    tests = {k: km.comparison(km.endpoint_data(cohort, p.endpoint, p.among), p.split)
-             for k, p in PANELS.items()}  # fmt: skip
-    for key, test in tests.items():
-        k = key.replace("3a", "os").replace("3b", "rfs").replace(" (any)", "_any")
-        out |= dict(zip((f"{k}_p", f"{k}_hr"), test["text"].split("\n")))
+    tests = {}
+    for key, p in PANELS.items():
+        data, k = km.endpoint_data(cohort, p.endpoint, p.among), key.replace(" (any)", "_any")
+        tests[key] = km.comparison(data, p.split)
+        k = k.replace("3a", "os").replace("3b", "rfs")
+        out |= dict(zip((f"{k}_p", f"{k}_hr"), tests[key]["text"].split("\n")))
+        out[f"{k}_medians"] = km.medians_text(km.summary(data, p.split))
     ledger = load_ledger().set_index("id")
     used = {ledger.loc[i, "args"]["by"] for i in ("os_by_hsct_ns", "rfs_by_hsct_ns")}
     found = {f"panel {k}": surv.verdict(t["p_value"]) for k, t in tests.items()}
