@@ -356,7 +356,7 @@ def simon_makuch_figure_data(cohort: pd.DataFrame, endpoint: str = "os") -> pd.D
                                 "statistic": test.statistic, "hr": hr.ratio,
                                 "hr_lower": hr.ci_lower, "hr_upper": hr.ci_upper,
                                 "text": km.plot_text(test.p_value, hr.ratio, hr.ci_lower,
-                                                     hr.ci_upper, "Mantel-Byar P")}]))  # fmt: skip
+                                                     hr.ci_upper, "Mantel-Byar")}]))  # fmt: skip
     return pd.concat(parts, ignore_index=True).assign(
         panel=f"{endpoint.upper()}, Simon-Makuch", ylabel=km.YLABELS[endpoint],
         population="patients in CR")  # fmt: skip
