@@ -27,7 +27,7 @@ PANELS: dict[str, dict[str, km.Panel]] = {
 }
 #: Day the MRD response is dated (our reading): the marrow assessment "within two weeks
 #: after" the 28-day infusion (Materials and methods, *Blinatumomab treatment*); in months.
-MRD_DAYS = config.INFUSION_DAYS + 14
+MRD_DAYS = config.INFUSION_DAYS + config.MRD_ASSESSMENT_DAYS
 MRD_LANDMARK = MRD_DAYS / config.DAYS_PER_MONTH
 #: OS by MRD response as the paper compares it (1d), from the landmark on, and within CR.
 MRD_PANELS = {"1d": PANELS["os"]["1d"],
