@@ -13,7 +13,8 @@ from matplotlib.text import Text
 
 from analysis import load_cohort
 from analysis.figures import theme
-from analysis.figures.km import FONT_SIZE, km_figure, km_plot, risk_rows
+from analysis.figures.km import km_figure, km_plot, risk_rows
+from analysis.figures.theme import FONT_SIZE
 from analysis.results import km
 
 MRD = km.Panel("os", "mrd_response", title="overall survival by MRD response")

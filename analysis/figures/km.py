@@ -1,8 +1,7 @@
 """Kaplan-Meier figures in the KMunicate style (Morris et al., BMJ Open 2019).
 
-A figure draws a panel's :func:`analysis.results.km.figure_data` and computes nothing.
-:data:`FONT_SIZE` on :data:`WIDTH` inches keeps its text at least as large as the HTML book's
-16 px body text (its 672 px column shows a figure at 100 px per inch).
+A figure draws a panel's :func:`analysis.results.km.figure_data` and computes nothing; its
+size and text follow the book's theme (:mod:`analysis.figures.theme`).
 """
 
 from __future__ import annotations
@@ -13,16 +12,12 @@ import pandas as pd
 
 from .. import format as fmt
 from ..display import save_source_data
-from .theme import PALETTE, XLABEL, role_style
+from .theme import FONT_SIZE, PALETTE, WIDTH, XLABEL, role_style
 
-__all__ = ["km_plot", "risk_rows", "km_figure", "ROW_HEIGHT", "WIDTH", "FONT_SIZE"]
+__all__ = ["km_plot", "risk_rows", "km_figure", "ROW_HEIGHT"]
 
 #: Height of one row of the risk table, inches.
 ROW_HEIGHT = 0.25
-#: Width of a figure, inches, and the size of its text, points.
-WIDTH, FONT_SIZE = 6.4, 12.0
-_FONTS = {f"{k}size": FONT_SIZE for k in ("font.", "axes.label", "xtick.label", "ytick.label",
-                                          "legend.font")}  # fmt: skip
 _BOX = {"boxstyle": "square,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85}
 _RISK_ROWS = (("at_risk", "at risk"), ("censored", "censored"), ("events", "events"))
 
@@ -106,14 +101,13 @@ def km_figure(fd: pd.DataFrame, *, ci: bool = True, name: str | None = None, hei
     blocks, gap = ([(r, [r]) for r in roles], 1) if own else ([(None, roles)], 0)
     heights = [h for _, rs in blocks for h in (height * (0.75 if own else 1),
                                                ROW_HEIGHT * (3 * len(rs) + gap) + 0.1)]  # fmt: skip
-    with plt.rc_context(_FONTS):
-        fig = plt.figure(figsize=(WIDTH, sum(heights)), layout="constrained")
-        grid, first = fig.add_gridspec(len(heights), 1, height_ratios=heights), None
-        for i, (band, rs) in enumerate(blocks):
-            ax = km_plot(fd, fig.add_subplot(grid[2 * i], sharex=first), ci=ci, band=band,
-                         legend=first is None)  # fmt: skip
-            risk_rows(fd, fig.add_subplot(grid[2 * i + 1], sharex=ax), rs, gap)
-            first = first or ax
+    fig = plt.figure(figsize=(WIDTH, sum(heights)), layout="constrained")
+    grid, first = fig.add_gridspec(len(heights), 1, height_ratios=heights), None
+    for i, (band, rs) in enumerate(blocks):
+        ax = km_plot(fd, fig.add_subplot(grid[2 * i], sharex=first), ci=ci, band=band,
+                     legend=first is None)  # fmt: skip
+        risk_rows(fd, fig.add_subplot(grid[2 * i + 1], sharex=ax), rs, gap)
+        first = first or ax
     if name:
         save_source_data(name, fd)
     return fig
