@@ -520,9 +520,10 @@ def test_pinned_quantities_on_the_cohort_print_as_the_paper(cohort):
 
 def test_scope_note(monkeypatch, tmp_path):
     monkeypatch.delenv("BOOK_COHORT", raising=False)
-    assert robustness.scope_note() == ""
+    assert robustness.texts(robustness.summarise(_values()), seeds=[1, 2])["robust_scope"] == ""
     monkeypatch.setenv("BOOK_COHORT", str(tmp_path / "other.csv"))
-    assert "`other.csv`" in robustness.scope_note()
+    texts = robustness.texts(robustness.summarise(_values()), seeds=[1, 2])
+    assert "`other.csv`" in texts["robust_scope"] and texts["robust_scope"].startswith("```{note}")
 
 
 def _values(**spans):

@@ -1,5 +1,4 @@
-"""Figures of the sensitivity chapter, drawing :mod:`analysis.results.sensitivity` and
-:mod:`analysis.results.robustness` tables; they compute nothing."""
+"""Figures of the sensitivity chapter: they draw results tables and compute nothing."""
 
 from __future__ import annotations
 
@@ -17,8 +16,7 @@ __all__ = ["cif_figure", "transplant_figure", "robustness_plot", "robustness_fig
 
 
 def cif_figure(fd, *, name: str | None = None, height: float = 3.4):
-    """The curves (``table`` "cif") and under each tick the counts of the ``risk`` rows, in
-    their role's colour; :data:`~analysis.figures.theme.WIDTH` wide."""
+    """The curves (``table`` "cif") and, under each tick, the counts of the ``risk`` rows."""
     curves, risk = fd[fd["table"] == "cif"], fd[fd["table"] == "risk"]
     rows, ticks = list(dict.fromkeys(risk["row"])), np.sort(risk["time"].unique())
     fig = plt.figure(figsize=(WIDTH, height + ROW_HEIGHT * len(rows) + 0.1), layout="constrained")
@@ -47,8 +45,7 @@ def cif_figure(fd, *, name: str | None = None, height: float = 3.4):
 def transplant_figure(fd, *, name: str | None = None):
     """:func:`analysis.figures.km.km_figure` of a transplant panel; a landmark panel (with a
     ``landmark`` column) is timed from the landmark, a panel without bands drawn without."""
-    km_rows = fd[fd["table"] == "km"]
-    fig = km_figure(fd, ci="ci_lower" in fd and km_rows["ci_lower"].notna().any(), name=name)
+    fig = km_figure(fd, ci="ci_lower" in fd and fd["ci_lower"].notna().any(), name=name)
     if "landmark" in fd:
         at = fmt.number(fd["landmark"].iloc[0], None)
         fig.axes[0].set_xlabel(f"months since the landmark ({at} months)")
@@ -80,8 +77,7 @@ def robustness_plot(data, ax=None, *, kind: str = "p"):
 
 
 def robustness_figure(data, *, name: str | None = None, row_height: float = 0.42):
-    """Each quantity over the reconstructions (points; box: quartiles, whiskers: range) and
-    on the book's cohort (diamond), a panel per kind of quantity."""
+    """Each quantity over the reconstructions and on the book's cohort, a panel per kind."""
     kinds = list(dict.fromkeys(data["kind"]))
     rows = [data.loc[data["kind"] == k, "label"].nunique() for k in kinds]
     height = row_height * sum(rows) + 0.8 * len(kinds) + 0.4

@@ -12,34 +12,13 @@ from ..paper.audit import INDEPENDENT
 from . import km
 from .sensitivity import say
 
-__all__ = ["PAPER_FIGURES", "texts", "summary", "by_chapter", "unchecked", "figure_fingerprints"]
+__all__ = ["PAPER_FIGURES", "summary", "texts", "unchecked", "figure_fingerprints"]
 
 _SPLITS = (None, "ph_positive", "high_blasts", "mrd_response")
 #: The panels of the paper's Figures 1-3 (Results, *Survival outcomes*; Figure 3 in our reading).
-PAPER_FIGURES = {
-    1: [km.Panel("os", s) for s in _SPLITS],
-    2: [km.Panel("rfs", s) for s in _SPLITS],
-    3: [km.Panel("os", "hsct_first_remission", "cr"), km.Panel("rfs", "hsct_first_remission")],
-}
-
-
-def texts(report: pd.DataFrame, checks: pd.DataFrame, cohort: pd.DataFrame) -> dict[str, str]:
-    """Glue-ready text of the ledger ``report`` (``compare(..., unchecked=True)``) and the
-    audit's ``checks``: counts, the cohort's name and what agreement shows (Markdown)."""
-    status, own = report["status"], checks[checks["category"].isin(INDEPENDENT)]["status"]
-    name = (
-        "the reconstructed cohort"
-        if config.uses_reconstruction()
-        else f"`{config.cohort_path().name}`"
-    )
-    return {"n_entries": str(int((status != "not checkable").sum())),
-            "n_reproduced": str(int((status == "reproduced").sum())),
-            "n_differ": str(int((status == "differs").sum())),
-            "n_unchecked": str(int((status == "not checkable").sum())),
-            "n_independent": str(len(own)), "n_consistent": str(int((own == "consistent").sum())),
-            "n_inconsistent": str(int((own == "discrepancy").sum())),
-            "n_patients": str(len(cohort)), "cohort": name,
-            "notice": say("by_construction", config.uses_reconstruction())}  # fmt: skip
+PAPER_FIGURES = {1: [km.Panel("os", s) for s in _SPLITS], 2: [km.Panel("rfs", s) for s in _SPLITS],
+                 3: [km.Panel("os", "hsct_first_remission", "cr"),
+                     km.Panel("rfs", "hsct_first_remission")]}  # fmt: skip
 
 
 def summary(report: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
@@ -55,10 +34,18 @@ def summary(report: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["part", "entries", "agree", "disagree"])
 
 
-def by_chapter(report: pd.DataFrame) -> pd.DataFrame:
-    """Ledger entries by chapter (rows, in the ledger's order) and status (columns)."""
-    counts = report.groupby(["chapter", "status"], sort=False).size().unstack(fill_value=0)
-    return counts.reset_index().rename_axis(columns=None)
+def texts(report: pd.DataFrame, checks: pd.DataFrame, cohort: pd.DataFrame) -> dict[str, str]:
+    """Glue-ready text of :func:`summary`, the cohort and what agreement shows (Markdown)."""
+    keys = ("n_entries", "n_reproduced", "n_differ", "n_unchecked", "", "", "n_independent",
+            "n_consistent", "n_inconsistent")  # fmt: skip
+    counts = summary(report, checks)[["entries", "agree", "disagree"]].to_numpy().ravel()
+    own = config.uses_reconstruction()
+    name = "the reconstructed cohort" if own else f"`{config.cohort_path().name}`"
+    return {k: str(v) for k, v in zip(keys, counts) if k} | {
+        "n_patients": str(len(cohort)),
+        "cohort": name,
+        "notice": say("by_construction", own),
+    }
 
 
 def unchecked(report: pd.DataFrame) -> pd.DataFrame:
@@ -69,8 +56,7 @@ def unchecked(report: pd.DataFrame) -> pd.DataFrame:
 
 
 def figure_fingerprints(cohort: pd.DataFrame) -> pd.DataFrame:
-    """SHA-256 (first 16 hex digits) of the CSV of :func:`analysis.results.km.figure_data` of
-    every panel of each of the paper's figures, with the panels and numbers it covers."""
+    """SHA-256 of the :func:`~analysis.results.km.figure_data` of each of the paper's figures."""
     rows = []
     for figure, panels in PAPER_FIGURES.items():
         data = pd.concat([km.figure_data(cohort, p) for p in panels], ignore_index=True)

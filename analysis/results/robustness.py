@@ -1,11 +1,7 @@
-"""Robustness across reconstructions: what the search's family of cohorts leaves open.
-
-The seeded search (:func:`analysis.paper.reconstruct.reconstruct`) finds cohorts that
-reproduce every number the paper prints within its own family: distinct times on a 0.1-month
-grid drawn log-uniformly, the roles fixed as in the assumptions table.  A quantity of
-``robustness.yml`` that varies over the reconstructions of other seeds is not fixed by the
-paper; one that does not is fixed within this family, not necessarily beyond it.
-"""
+"""Robustness across reconstructions: the quantities of ``robustness.yml`` on the cohorts the
+seeded search finds with other seeds, within its own family (distinct times on a 0.1-month
+grid drawn log-uniformly, fixed roles).  What varies is not fixed by the paper; what does not
+is fixed within this family, not necessarily beyond it."""
 
 from __future__ import annotations
 
@@ -24,8 +20,8 @@ from . import km, sensitivity
 from .sensitivity import say
 
 __all__ = ["DEFAULT_SEEDS", "QUANTITIES_PATH", "PANELS", "quantities", "cohort_quantities",
-           "compute_values", "robustness", "write_values", "summarise", "tables", "texts",
-           "scope_note", "figure_data"]  # fmt: skip
+           "compute_values", "robustness", "summarise", "tables", "texts",
+           "figure_data"]  # fmt: skip
 
 #: Seeds of the reconstructions compared.
 DEFAULT_SEEDS = tuple(range(1, 21))
@@ -34,10 +30,8 @@ QUANTITIES_PATH = config.PACKAGE / "results" / "robustness.yml"
 #: Panels of the robustness figure, by kind of quantity.
 PANELS = {"p": "P value", "percent": "percent", "months": "months", "ratio": "hazard ratio"}
 #: What the values depend on: the reconstruction and everything the quantities call.
-_INPUTS = ("config.py", "data", "stats", "paper", "results/km.py", "results/sensitivity.py",
-           "results/sensitivity.yml", "results/robustness.py",
-           "results/robustness.yml")  # fmt: skip
-NAN = float("nan")
+_INPUTS = ("config.py", "data", "stats", "paper", *(f"results/{f}" for f in (
+    "km.py", "sensitivity.py", "sensitivity.yml", "robustness.py", "robustness.yml")))  # fmt: skip
 
 
 def quantities(path=QUANTITIES_PATH) -> pd.DataFrame:
@@ -53,18 +47,15 @@ def _compute(q: pd.Series, cohort, ae, parts: dict) -> float:
         return metrics.compute(q["metric"], cohort, ae, q["args"])
     if isinstance(q.get("hr"), list):
         return km.comparison(km.endpoint_data(cohort, q["hr"][0]), q["hr"][1])["hr"]
-    if isinstance(q.get("transplant"), list):
-        return parts["transplant"].loc[tuple(q["transplant"]), "p_value"]
-    if isinstance(q.get("followup"), str):
-        return parts["followup"].loc[q["followup"], "median, months"]
-    if isinstance(q.get("cif"), str):
-        return parts["cif"].loc[q["cif"], "estimate"]
+    for part, column in (("transplant", "p_value"), ("followup", "median, months"),
+                         ("cif", "estimate")):  # fmt: skip
+        if isinstance(q.get(part), list | str):
+            return parts[part].loc[tuple(q[part]) if part == "transplant" else q[part], column]
     return sensitivity.transplant_time(cohort, q["transplant_time"])
 
 
 def cohort_quantities(cohort, ae, comparison=None, table=None) -> dict[str, float]:
-    """Every quantity on one cohort (``nan`` where undefined); ``comparison``: its
-    :func:`~analysis.results.sensitivity.transplant_comparison`, if already made."""
+    """Every quantity on one cohort (``nan`` where undefined), reusing ``comparison`` if made."""
     table, out = quantities() if table is None else table, {}
     with derive.flags_cached(cohort):
         c = comparison if comparison is not None else sensitivity.transplant_comparison(
@@ -77,24 +68,21 @@ def cohort_quantities(cohort, ae, comparison=None, table=None) -> dict[str, floa
             try:
                 out[key] = float(_compute(q, cohort, ae, parts))
             except (KeyError, ValueError, ZeroDivisionError, IndexError):
-                out[key] = NAN
+                out[key] = np.nan
     return out
 
 
 def compute_values(seeds=DEFAULT_SEEDS) -> pd.DataFrame:
-    """The quantities on the reconstruction of each seed (about 7 s each, read back as from
-    its CSV files), in long form: ``seed``, ``key``, ``value``."""
+    """The quantities on each seed's reconstruction (7 s each): ``seed``, ``key``, ``value``."""
     from ..paper.reconstruct import reconstruct
-
-    def read(df, parse):
-        return parse(pd.read_csv(io.StringIO(to_csv_text(df)), dtype=str, keep_default_na=False))
 
     rows, table = [], quantities()
     for s in seeds:
-        cohort, ae, _ = reconstruct(int(s), quiet=True)
-        values = cohort_quantities(read(cohort, parse_cohort), read(ae, parse_adverse_events),
-                                   table=table)  # fmt: skip
-        rows += [(int(s), k, v) for k, v in values.items()]
+        cohort, ae = (parse(pd.read_csv(io.StringIO(to_csv_text(df)), dtype=str,
+                                        keep_default_na=False))
+                      for df, parse in zip(reconstruct(int(s), quiet=True),
+                                           (parse_cohort, parse_adverse_events)))  # fmt: skip
+        rows += [(int(s), k, v) for k, v in cohort_quantities(cohort, ae, table=table).items()]
     return pd.DataFrame(rows, columns=["seed", "key", "value"])
 
 
@@ -110,43 +98,28 @@ def _fingerprint(seeds) -> str:
 
 
 def robustness(seeds=DEFAULT_SEEDS, *, reference=None) -> pd.DataFrame:
-    """:func:`compute_values`, read from :data:`analysis.config.ROBUSTNESS_VALUES` for the
-    default seeds while its fingerprint matches the code (``make reconstruct`` writes it);
-    ``reference``, ``(cohort, ae[, comparison])`` of the book's cohort, is added as seed -1."""
+    """:func:`compute_values` (committed for the default seeds, with the code's fingerprint), and
+    ``reference``, ``(cohort, ae[, comparison])`` of the book's cohort, as seed -1."""
     stamp = config.ROBUSTNESS_VALUES.with_suffix(".sha256")
-    current = stamp.is_file() and stamp.read_text().strip() == _fingerprint(seeds)
-    committed = tuple(seeds) == DEFAULT_SEEDS and current
+    committed = stamp.is_file() and stamp.read_text().strip() == _fingerprint(DEFAULT_SEEDS)
+    committed &= tuple(seeds) == DEFAULT_SEEDS
     values = pd.read_csv(config.ROBUSTNESS_VALUES) if committed else compute_values(seeds)
     if reference is None:
         return values
-    ref = cohort_quantities(*reference)
-    ref = pd.DataFrame({"seed": -1, "key": list(ref), "value": list(ref.values())})
-    return pd.concat([ref, values], ignore_index=True)
-
-
-def write_values(check: bool = False) -> bool:
-    """Compute the default seeds' values and write them with their fingerprint (``check``:
-    only compare); return whether the committed file is (now) up to date."""
-    text = compute_values().to_csv(index=False, float_format="%.17g", lineterminator="\n")
-    path = config.ROBUSTNESS_VALUES
-    same = path.is_file() and path.read_text(encoding="utf-8") == text
-    if not check:
-        path.write_text(text, encoding="utf-8")
-        path.with_suffix(".sha256").write_text(_fingerprint(DEFAULT_SEEDS) + "\n")
-    return same or not check
+    ref = pd.Series(cohort_quantities(*reference)).rename_axis("key").reset_index(name="value")
+    return pd.concat([ref.assign(seed=-1)[["seed", "key", "value"]], values], ignore_index=True)
 
 
 def summarise(values: pd.DataFrame) -> pd.DataFrame:
-    """Each quantity's range over the reconstructions (seeds >= 0): :func:`quantities` with
-    ``pinned``, ``printed`` (the paper's), ``this_cohort`` (seed -1), ``min``, ``median``,
-    ``max``, ``spread``, ``n``, ``n_undefined`` and ``n_significant`` (-1 if not a P value)."""
+    """:func:`quantities` with ``pinned``, ``printed``, ``this_cohort`` (seed -1) and, over the
+    reconstructions, ``min``, ``median``, ``max``, ``spread``, ``n``, ``n_undefined``,
+    ``n_significant``."""
     q = quantities()
     wide = values.pivot(index="seed", columns="key", values="value").reindex(columns=q.index)
-    ok = wide[wide.index >= 0].astype(float)
-    ok = ok.where(np.isfinite(ok))
+    ok = wide[wide.index >= 0].astype(float).replace([np.inf, -np.inf], np.nan)
     printed = load_ledger().set_index("id")["printed"]
     return q.assign(pinned=q["ledger"] != "", printed=q["ledger"].map(printed).fillna(""),
-                    this_cohort=wide.loc[-1] if -1 in wide.index else NAN,
+                    this_cohort=wide.loc[-1] if -1 in wide.index else np.nan,
                     min=ok.min(), median=ok.median(), max=ok.max(), spread=ok.max() - ok.min(),
                     n=len(ok), n_undefined=ok.isna().sum(),
                     n_significant=(ok < config.ALPHA).sum().where(q["kind"] == "p",
@@ -159,13 +132,11 @@ def _value(x, kind: str, unit: str = "") -> str:
     return fmt.number(x, {"p": 3, "ratio": 2}.get(kind, 1)) + unit
 
 
-def _fixed(row) -> bool:
-    """Whether a quantity prints alike in every reconstruction."""
+def _fixed(row) -> bool:  # the quantity prints alike in every reconstruction
     return _value(row["min"], row["kind"]) == _value(row["max"], row["kind"])
 
 
-def _span(row, unit: str = "", every: str = " in every one") -> str:
-    """'a to b' over the reconstructions, or 'a in every one' when they print alike."""
+def _span(row, unit: str = "", every: str = " in every one") -> str:  # 'a to b' or 'a in every one'
     lo, hi = _value(row["min"], row["kind"]), _value(row["max"], row["kind"])
     return _value(row["min"], row["kind"], unit) + every if lo == hi else f"{lo} to {hi}{unit}"
 
@@ -182,15 +153,9 @@ def tables(summary: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str, str]]:
         span = ["not reached in all" if r["n_undefined"] == n else _span(r, every="")
                 for _, r in rows.iterrows()]  # fmt: skip
         cohort = [_value(v, k) for v, k in zip(rows["this_cohort"], rows["kind"])]
-        t = pd.DataFrame(
-            {
-                "quantity": rows["label"],
-                "paper": rows["printed"],
-                "book's cohort": cohort,
-                f"{n} reconstructions": span,
-                "note": note,
-            }
-        )
+        t = pd.DataFrame({"quantity": rows["label"], "paper": rows["printed"],
+                          "book's cohort": cohort, f"{n} reconstructions": span,
+                          "note": note})  # fmt: skip
         t = t.drop(columns=[c for c in ("paper", "note") if not t[c].astype(bool).any()])
         words = "".join(c if c.isalnum() else " " for c in family).split()
         out["_".join(words).lower()] = (t.reset_index(drop=True), f"Across reconstructions: "
@@ -207,8 +172,8 @@ def texts(summary: pd.DataFrame, seeds=DEFAULT_SEEDS) -> dict[str, str]:
     counts and ranges, and the findings' sentences chosen from the ranges."""
     s, n = summary, len(seeds)
     out = {f"robust_{k}": _span(r, r["unit"]) for k, r in s.iterrows()}
-    out |= {f"robust_{k}_printed": p for k, p in s.loc[s["pinned"], "printed"].items()}
     pinned, constrained = s[s["pinned"]], s[s["constrained"] != ""]
+    out |= {f"robust_{k}_printed": p for k, p in pinned["printed"].items()}
     new = s[(s["family"] == "transplant") & (s["kind"] == "p") & (s["constrained"] == "")]
     agree = [all(fmt.number(v, len(p.partition(".")[2])) == p for v in (lo, hi))
              for lo, hi, p in pinned[["min", "max", "printed"]].to_numpy()]  # fmt: skip
@@ -231,18 +196,18 @@ def texts(summary: pd.DataFrame, seeds=DEFAULT_SEEDS) -> dict[str, str]:
                                   k=int((constrained["n_significant"] > 0).sum())),
         "robust_new": say("robust_new", not new["n_significant"].any(), range=_range(new),
                           k=int(new["n_significant"].sum()), cases=len(new) * n),
-        "robust_cif": say("robust_cif", all(_fixed(s.loc[k]) for k in ("cif_relapse_12",
-                                                                       "cif_nrm_12"))),
+        "robust_cif": say("robust_cif", _fixed(s.loc["cif_relapse_12"])
+                          and _fixed(s.loc["cif_nrm_12"])),
         "robust_direction_summary": say("robust_direction_summary", any(cross.values())),
         "robust_high_blasts_reached": str(reached["rfs_median_high_blasts"]),
         "robust_other_medians_reached": " and ".join(map(str, other)) + " respectively"
         if other.any() else "none"}  # fmt: skip
-    return out | {f"robust_direction_{k}": say("robust_direction", v) for k, v in cross.items()}
-
-
-def scope_note() -> str:
-    """A note for a build on another cohort than the reconstruction ("" otherwise)."""
-    return say("robust_scope", config.uses_reconstruction(), file=config.cohort_path().name)
+    scope = say("robust_scope", config.uses_reconstruction(), file=config.cohort_path().name)
+    return (
+        out
+        | {f"robust_direction_{k}": say("robust_direction", v) for k, v in cross.items()}
+        | {"robust_scope": scope}
+    )  # Markdown: a note when the book analyses another cohort
 
 
 def figure_data(values: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
@@ -258,11 +223,14 @@ def figure_data(values: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
-if __name__ == "__main__":  # python -m analysis.results.robustness [--check]
+if __name__ == "__main__":  # python -m analysis.results.robustness [--check]: write or compare
     import sys
 
-    check = "--check" in sys.argv
-    ok = write_values(check=check)
-    print(f"{config.ROBUSTNESS_VALUES}: " + ("written" if not check else "identical" if ok
-                                             else "DIFFER from a fresh computation"))  # fmt: skip
-    raise SystemExit(0 if ok else 1)
+    path, check = config.ROBUSTNESS_VALUES, "--check" in sys.argv
+    text = compute_values().to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    same = path.is_file() and path.read_text(encoding="utf-8") == text
+    if not check:
+        path.write_text(text, encoding="utf-8")
+        path.with_suffix(".sha256").write_text(_fingerprint(DEFAULT_SEEDS) + "\n")
+    print(f"{path}: " + ("identical" if same else "DIFFERS") * check + "written" * (not check))
+    raise SystemExit(0 if same or not check else 1)

@@ -4,6 +4,8 @@ Estimates come from :mod:`analysis.stats`; labels and sentences are in ``sensiti
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import pandas as pd
 import yaml
@@ -28,25 +30,19 @@ CI_METHODS = ("exact", "wilson", "jeffreys")
 LANDMARK = 3.0
 #: Readings of Figure 3's grouping (flags); the first is ours and the ledger's.
 GROUPINGS = tuple(TEXTS["grouping"])
-NAN = float("nan")
-
-
-class _Blank(dict):
-    def __missing__(self, key):  # a value not computed on this cohort
-        return fmt.DASH
 
 
 def say(key: str, case=True, **values) -> str:
     """Sentence ``key`` of ``sensitivity.yml`` for ``case`` (pair: ``True`` is the first)."""
     t = TEXTS[key]
     t = t[case] if isinstance(t, dict) else t[not case] if isinstance(t, list) else t
-    return t.format_map(_Blank(values))
+    return t.format_map(defaultdict(lambda: fmt.DASH, values))  # DASH: not computed here
 
 
 def _step(table: pd.DataFrame, column: str, at) -> np.ndarray:
     """A right-continuous step function tabulated at ``table.time``, read at ``at``."""
     i = np.searchsorted(table["time"].to_numpy(), np.atleast_1d(at), side="right") - 1
-    return np.where(i >= 0, table[column].to_numpy(float)[np.maximum(i, 0)], NAN)
+    return np.where(i >= 0, table[column].to_numpy(float)[np.maximum(i, 0)], np.nan)
 
 
 def response_cis(cohort: pd.DataFrame, methods=CI_METHODS) -> pd.DataFrame:
@@ -55,8 +51,8 @@ def response_cis(cohort: pd.DataFrame, methods=CI_METHODS) -> pd.DataFrame:
     for key, r in TEXTS["rates"].items():
         k, n = int((f[r["k"]] & f[r["n"]]).sum()), int(f[r["n"]].sum())
         for m in methods:
-            lo, hi = (100 * x for x in proportions.proportion_ci(k, n, m)) if n else (NAN, NAN)
-            pct, label = 100 * k / n if n else NAN, proportions.CI_METHODS[m]
+            lo, hi = (100 * x for x in proportions.proportion_ci(k, n, m)) if n else [np.nan] * 2
+            pct, label = 100 * k / n if n else np.nan, proportions.CI_METHODS[m]
             rows.append((key, r["label"], k, n, pct, m, label, lo, hi, hi - lo))
     columns = ["key", "rate", "k", "n", "percent", "method", "method_label", "ci_lower", "ci_upper"]
     return pd.DataFrame(rows, columns=[*columns, "width"])
@@ -66,21 +62,19 @@ def ci_table(cis: pd.DataFrame) -> pd.DataFrame:
     """:func:`response_cis` as shown: a row per rate, ``k/n`` and an interval per method."""
     view = cis.assign(interval=[fmt.ci(a, b) for a, b in zip(cis["ci_lower"], cis["ci_upper"])],
                       **{"k/n": cis["k"].astype(str) + "/" + cis["n"].astype(str)})  # fmt: skip
-    wide = view.pivot(index=["rate", "k/n"], columns="method_label", values="interval")
-    order = pd.MultiIndex.from_frame(view[["rate", "k/n"]].drop_duplicates())
-    wide = wide.reindex(index=order, columns=view["method_label"].unique())
+    wide = view.pivot_table(index=["rate", "k/n"], columns="method_label", values="interval",
+                            aggfunc="first", sort=False)  # fmt: skip
     return wide.reset_index().rename_axis(columns=None)
 
 
 def followup(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Median follow-up three ways, with the reverse Kaplan-Meier (Schemper and Smith 1996):
-    ``definition``, ``median, months``, ``patients``; index ``observed``, ``survivors``,
-    ``reverse_km``."""
+    """Median follow-up three ways (reverse Kaplan-Meier: Schemper and Smith 1996), by ``key``:
+    ``definition``, ``median, months``, ``patients``."""
     os_ = derive.os_table(cohort)
     t, e = os_["time"].to_numpy(float), os_["event"].to_numpy(int)
     values = {"observed": (proportions.median_range(t)[0], len(t)),
               "survivors": (proportions.median_range(t[e == 0])[0], int((e == 0).sum())),
-              "reverse_km": (survival.reverse_km_median(t, e) if len(t) else NAN,
+              "reverse_km": (survival.reverse_km_median(t, e) if len(t) else np.nan,
                              len(t))}  # fmt: skip
     rows = [(k, TEXTS["followup"][k], *v) for k, v in values.items()]
     columns = ["key", "definition", "median, months", "patients"]
@@ -88,22 +82,19 @@ def followup(cohort: pd.DataFrame) -> pd.DataFrame:
 
 
 def competing_risks_data(cohort: pd.DataFrame) -> pd.DataFrame:
-    """RFS of the patients in CR by ``cause``: 1 relapse, 2 death in remission, 0 censored.
-    A relapsed patient's RFS event is the relapse, so the core column ``relapse`` suffices."""
+    """RFS in CR by ``cause``: 1 relapse (the core column ``relapse``), 2 death, 0 censored."""
     rfs = derive.rfs_table(cohort)
     relapse = derive.as_bool(cohort.loc[rfs.index, "relapse"])
     return rfs[["time"]].assign(cause=np.where(rfs["event"] == 1, np.where(relapse, 1, 2), 0))
 
 
 def competing_risks(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The curves of ``sensitivity.yml`` (Aalen-Johansen, 1 - RFS, 1 - Kaplan-Meier censoring
-    deaths in remission): ``curve``, ``label``, ``role``, ``time``, ``value``."""
+    """The curves of ``sensitivity.yml``: ``curve``, ``label``, ``role``, ``time``, ``value``."""
     d = competing_risks_data(cohort)
     table = survival.cumulative_incidence(d["time"], d["cause"], {1: "relapse", 2: "nrm"})
     for name in ("one_minus_rfs", "naive_relapse"):
-        steps = survival.kaplan_meier(
-            d["time"], d["cause"].isin(TEXTS["curves"][name]["causes"]).astype(int)
-        )
+        event = d["cause"].isin(TEXTS["curves"][name]["causes"]).astype(int)
+        steps = survival.kaplan_meier(d["time"], event)
         table[f"cif_{name}"] = 1 - _step(steps, "survival", table["time"])
     curves = [pd.DataFrame({"curve": k, "label": c["label"], "role": c["role"],
                             "time": table["time"], "value": table[f"cif_{k}"]})
@@ -120,8 +111,7 @@ def competing_risks_summary(cohort: pd.DataFrame, months: float = config.HORIZON
 
 
 def cif_figure_data(cohort: pd.DataFrame) -> pd.DataFrame:
-    """:func:`competing_risks` (``table`` "cif") and under each tick (``table`` "risk") the
-    rows of ``sensitivity.yml``: at risk, cumulative censored, relapses, deaths in remission."""
+    """:func:`competing_risks` (``table`` "cif") and the counts under each tick (``risk``)."""
     d = competing_risks_data(cohort)
     t, c = d["time"].to_numpy(float), d["cause"].to_numpy()
     ticks = km.time_ticks(float(t.max()) if len(t) else 0.0)
@@ -135,14 +125,11 @@ def cif_figure_data(cohort: pd.DataFrame) -> pd.DataFrame:
 
 
 def texts(cohort: pd.DataFrame) -> dict[str, str]:
-    """Glue-ready text of the intervals (``cr_overt_wilson_ci_lower``), follow-up
-    (``followup_<key>``) and competing risks (``cif_<curve>``, ``_events``), with the
-    sentences chosen from them (``ci_reading``, ``followup_match``, ``naive_relapse_bias``)."""
+    """Glue-ready text of intervals (``cr_overt_wilson_ci_lower``), follow-up and competing
+    risks, and the sentences chosen from them (``ci_reading``, ``followup_match``, ...)."""
     cis, fu, cif, out = response_cis(cohort), followup(cohort), competing_risks_summary(cohort), {}
-    ref, printed = (
-        TEXTS["reference_pct"],
-        load_ledger().set_index("id").loc["followup_median", "printed"],
-    )
+    ref, printed = TEXTS["reference_pct"], load_ledger().set_index("id")["printed"]
+    printed = printed["followup_median"]
     for r in cis.itertuples():
         k = r.key
         out |= {f"{k}_k": str(r.k), f"{k}_n": str(r.n), f"{k}_percent": fmt.number(r.percent)}
@@ -204,8 +191,7 @@ def _mantel_byar(p: pd.DataFrame):
 
 
 def landmark_data(cohort, at: float = LANDMARK, endpoint: str = "os", grouping=GROUPINGS[0]):
-    """Patients in CR alive and relapse-free at ``at``, timed from it, ``grouping`` meaning
-    transplanted by then (Anderson et al. 1983); the same for both :data:`GROUPINGS`."""
+    """Patients in CR alive and relapse-free at ``at``, timed from it (Anderson et al. 1983)."""
     rfs = derive.rfs_table(cohort)
     d = km.endpoint_data(cohort, endpoint).loc[rfs.index[rfs["time"].to_numpy() > at]]
     h = cohort.loc[d.index, "hsct_months"].to_numpy(float)
@@ -213,24 +199,22 @@ def landmark_data(cohort, at: float = LANDMARK, endpoint: str = "os", grouping=G
 
 
 def transplant_time(cohort: pd.DataFrame, how: str = "median", grouping=GROUPINGS[0]) -> float:
-    """Months from the start to the transplants of ``grouping``: ``median``, or ``sum`` (the
-    person-months before transplant, immortal time, Figure 3 credits to the transplanted)."""
+    """Months to the transplants of ``grouping``: ``median``, or ``sum`` (the immortal time)."""
     months = cohort.loc[derive.flags(cohort)[grouping], "hsct_months"].astype(float)
     return proportions.median_range(months)[0] if how == "median" else float(months.sum())
 
 
 def transplant_comparison(cohort, landmarks=None, *, naive_only: bool = False) -> pd.DataFrame:
-    """Transplant among patients in CR, OS and RFS, each of :data:`GROUPINGS`: naive (Figure
-    3), landmarks (default: median time to transplant, :data:`LANDMARK`), Mantel-Byar; without
-    transplant times only naive by any transplant.  Per group (Mantel-Byar: state) patients,
-    events, Cox ``hr`` (95% CI) of transplanted against not, log-rank ``p_value``."""
+    """Transplant in CR by each of :data:`GROUPINGS`: naive (Figure 3), landmarks (default: the
+    median time to transplant, :data:`LANDMARK`), Mantel-Byar (without transplant times, naive
+    by any transplant only); per group patients, events, Cox ``hr`` (95% CI), ``p_value``."""
     timed, rows = times_recorded(cohort), []
     full = timed and not naive_only
     landmarks = [transplant_time(cohort), LANDMARK] if landmarks is None else landmarks
     landmarks = [x for x in dict.fromkeys(round(float(x), 6) for x in landmarks) if np.isfinite(x)]
     for grouping in GROUPINGS if timed else GROUPINGS[1:]:
         for ep in ("os", "rfs"):
-            analyses = [("naive (Figure 3)", NAN, km.endpoint_data(cohort, ep, "cr"))]
+            analyses = [("naive (Figure 3)", np.nan, km.endpoint_data(cohort, ep, "cr"))]
             analyses += [("landmark", x, landmark_data(cohort, x, ep, grouping))
                          for x in landmarks if full]  # fmt: skip
             for name, at, d in analyses:
@@ -241,13 +225,12 @@ def transplant_comparison(cohort, landmarks=None, *, naive_only: bool = False) -
             if full:
                 p = transplant_periods(cohort, ep, grouping)
                 g, e, (test, hr) = p["transplanted"].to_numpy(bool), p["event"], _mantel_byar(p)
-                rows.append((grouping, "Mantel-Byar", ep, NAN, p.loc[~g, "patient_id"].nunique(),
+                rows.append((grouping, "Mantel-Byar", ep, np.nan, p.loc[~g, "patient_id"].nunique(),
                              g.sum(), e[~g].sum(), e[g].sum(), hr.ratio, hr.ci_lower, hr.ci_upper,
                              test.p_value))  # fmt: skip
-    columns = ["grouping", "analysis", "endpoint", "landmark", "n_none", "n_transplant",
-               "events_none", "events_transplant", "hr", "hr_lower", "hr_upper",
-               "p_value"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["grouping", "analysis", "endpoint", "landmark", "n_none",
+                                       "n_transplant", "events_none", "events_transplant", "hr",
+                                       "hr_lower", "hr_upper", "p_value"])  # fmt: skip
 
 
 def transplant_table(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -306,8 +289,7 @@ def transplant_texts(cohort: pd.DataFrame, comparison: pd.DataFrame) -> dict[str
 
 
 def landmark_figure_data(cohort, at: float = LANDMARK, endpoint="os", grouping=GROUPINGS[0]):
-    """:func:`analysis.results.km.figure_data` of :func:`landmark_data`: survival from the
-    landmark by transplant by then (``landmark`` column: ``at``)."""
+    """:func:`analysis.results.km.figure_data` of :func:`landmark_data` (column ``landmark``)."""
     d, pop = landmark_data(cohort, at, endpoint, grouping), "patients in CR at the landmark"
     ticks = km.time_ticks(float(d["time"].max()) if len(d) else 0.0)
     test = pd.DataFrame([km.comparison(d, grouping)]).drop(columns=["p_text", "hr_text"])
@@ -322,8 +304,7 @@ def landmark_figure_data(cohort, at: float = LANDMARK, endpoint="os", grouping=G
 
 def simon_makuch_figure_data(cohort, endpoint: str = "os", grouping: str = GROUPINGS[0]):
     """Simon-Makuch curves and the Mantel-Byar test as :func:`analysis.results.km.figure_data`
-    (no band; risk rows by state).  lifelines removes the events at a time before adding the
-    patients entering then (its issue 497): the risk sets are the test's, start < t <= stop."""
+    (no band; risk rows by state; lifelines' risk sets are the test's, start < t <= stop)."""
     p = transplant_periods(cohort, endpoint, grouping)
     g, last = p["transplanted"].to_numpy(bool), ~p["patient_id"].duplicated(keep="last").to_numpy()
     curves = survival.simon_makuch(p["start"], p["stop"], p["event"], g)
@@ -348,6 +329,6 @@ def simon_makuch_figure_data(cohort, endpoint: str = "os", grouping: str = GROUP
     parts.append(pd.DataFrame([{"table": "test", "role": "comparison", "p_value": test.p_value,
                                 "statistic": test.statistic, "hr": hr.ratio, "text": text,
                                 "hr_lower": hr.ci_lower, "hr_upper": hr.ci_upper}]))  # fmt: skip
-    return pd.concat(parts, ignore_index=True).assign(panel=f"{endpoint.upper()}, Simon-Makuch",
-                                                      ylabel=km.YLABELS[endpoint],
-                                                      population="patients in CR")  # fmt: skip
+    return pd.concat(parts, ignore_index=True).assign(
+        panel=f"{endpoint.upper()}, Simon-Makuch", ylabel=km.YLABELS[endpoint],
+        population="patients in CR")  # fmt: skip
