@@ -180,7 +180,10 @@ def test_texts_and_discrepancy_list(table):
     assert texts["km_rfs_1y_phrase"] == "1 censoring, then 4 events"
     assert texts["km_se_reading"] == "the paper's “±” is the Greenwood standard error"
     assert "(18 ≠ 19)" in texts["arithmetic_failures"]  # Results: 12 + 4 + 2 patients of 19
-    assert texts["pct_exceptions"].startswith("; not consistent: “Of the 16 patients with CR")
+    assert (
+        texts["pct_exceptions"] == "; not consistent: 62.5% of 16 (k = 10 of 16; the text "
+        "gives 11 (68.8%))"
+    )
     assert texts["main_results"].startswith("None concerns a main result")
     assert texts["needs_construction"].startswith("For the reconstruction they agree")
     listed = audit.discrepancy_list(table)
@@ -215,7 +218,7 @@ def test_audit_sentences_flip_with_the_claims(tmp_path, monkeypatch):
     assert texts["fisher_cr_prior_hsct_verdict"] == "not consistent with the paper"
     assert texts["km_rfs_1y_orders"] == "0 orders" and texts["km_rfs_1y_half"] == "1"
     assert texts["km_se_reading"].startswith("the text does not settle")
-    assert "“Twelve (80.0%) of the 15" in texts["pct_exceptions"]  # recomputed: 80.0%, not 81.0
+    assert "81.0% (80.0%)" in texts["pct_exceptions"]  # recomputed: 80.0%, not 81.0
     assert texts["needs_construction"].startswith("This cohort is not the reconstruction")
 
 

@@ -202,7 +202,7 @@ def texts(table: pd.DataFrame) -> dict[str, str]:
     ``<claim id>_verdict``), and the sentences chosen from the results."""
     data = load_claims()
     say = lambda key, case, **v: data["sentences"][key][not case].format(**v)  # noqa: E731
-    quote = lambda t: "; ".join(f"“{s}” ({r})" for s, r in t[["statement", "recomputed"]].values)  # noqa: E731
+    quote = lambda t: "; ".join(f"{p} ({r})" for p, r in t[["printed", "recomputed"]].values)  # noqa: E731
     counts, by_id, cat = status_counts(table), table.set_index("id"), table["category"]
     bad, arith, pct = table["status"] == "discrepancy", cat == "arithmetic", cat.str[:4] == "perc"
     main = by_id.loc[[i for i in data["main"] if i in by_id.index], "status"] == "discrepancy"

@@ -263,7 +263,7 @@ def transplant_texts(cohort: pd.DataFrame, comparison: pd.DataFrame) -> dict[str
     lm = c[(c["analysis"] == "landmark") & (c["landmark"] == LANDMARK) & (c["endpoint"] == "os")]
     lm = lm[["n_none", "n_transplant"]].head(1).sum()
     cr, fr, times = int(f["cr"].sum()), f["hsct_first_remission"], times_recorded(cohort)
-    out |= {"cr_n": str(cr), "hsct_n": str(int(fr.sum())), "landmark_at": fmt.number(LANDMARK, 0),
+    out |= {"n_cr": str(cr), "hsct_n": str(int(fr.sum())), "landmark_at": fmt.number(LANDMARK, 0),
             "n_salvage": fmt.count_phrase((f["hsct"] & f["cr"] & ~fr).sum(), "patient"),
             "events": str(int(derive.os_table(cohort).loc[f["cr"], "event"].sum())),
             "hsct_median": fmt.number(transplant_time(cohort)),
