@@ -523,7 +523,7 @@ def test_scope_note(monkeypatch, tmp_path):
     assert robustness.texts(robustness.summarise(_values()), seeds=[1, 2])["robust_scope"] == ""
     monkeypatch.setenv("BOOK_COHORT", str(tmp_path / "other.csv"))
     texts = robustness.texts(robustness.summarise(_values()), seeds=[1, 2])
-    assert "`other.csv`" in texts["robust_scope"] and texts["robust_scope"].startswith("```{note}")
+    assert texts["robust_scope"].startswith("This build analyses other.csv, not the reconstruction")
 
 
 def _values(**spans):
@@ -628,7 +628,7 @@ def test_chapter_builds(doc, variant, tmp_path_factory):
             synthetic.to_csv(table, to)
     nb = executed(doc, str(path), str(aes))
     assert error_outputs(nb) == [] and glue_problems(nb) == []
-    glued = {k: v.get("text/markdown", v.get("text/plain", "")) for k, v in glued_data(nb).items()}
+    glued = {k: v.get("text/plain", "") for k, v in glued_data(nb).items()}
     if doc == "book/sensitivity" and variant == "core_only":
         assert "does not record transplant times" in glued["sensitivity_times_note"]
     if doc == "book/reproducibility":

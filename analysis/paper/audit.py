@@ -240,9 +240,7 @@ def ci_table(ci: pd.DataFrame | None = None) -> pd.DataFrame:
     return wide.reset_index().rename_axis(columns=None).rename(columns={"printed": "paper"})
 
 
-def discrepancy_list(table: pd.DataFrame) -> str:
-    """The discrepancies as a Markdown list: where, the statement, recomputed, explanation."""
-    found = table[table["status"] == "discrepancy"]
-    return "\n".join(f"- **{r.where}.** “{r.statement}”" + f" Recomputed: {r.recomputed}." *
-                     bool(r.recomputed) + f"\n\n  {r.explanation}"
-                     for r in found.itertuples())  # fmt: skip
+def discrepancy_list(table: pd.DataFrame) -> pd.DataFrame:
+    """The discrepancies as shown: ``where``, ``statement``, ``recomputed``, ``explanation``."""
+    found = table.loc[table["status"] == "discrepancy", ["where", "statement", "recomputed"]]
+    return found.assign(explanation=table["explanation"]).reset_index(drop=True)

@@ -35,12 +35,12 @@ def summary(report: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
 
 
 def texts(report: pd.DataFrame, checks: pd.DataFrame, cohort: pd.DataFrame) -> dict[str, str]:
-    """Glue-ready text of :func:`summary`, the cohort and what agreement shows (Markdown)."""
+    """Glue-ready text of :func:`summary`, the cohort and what agreement with the paper shows."""
     keys = ("n_entries", "n_reproduced", "n_differ", "n_unchecked", "", "", "n_independent",
             "n_consistent", "n_inconsistent")  # fmt: skip
     counts = summary(report, checks)[["entries", "agree", "disagree"]].to_numpy().ravel()
     own = config.uses_reconstruction()
-    name = "the reconstructed cohort" if own else f"`{config.cohort_path().name}`"
+    name = "the reconstructed cohort" if own else config.cohort_path().name
     return {k: str(v) for k, v in zip(keys, counts) if k} | {
         "n_patients": str(len(cohort)),
         "cohort": name,
