@@ -5,6 +5,7 @@ results, or from lifelines/scipy called directly on the same data.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
@@ -180,6 +181,43 @@ def test_mantel_byar_reduces_to_logrank_without_switches():
     t, e, g = _random(4, 40)
     lr, _ = survival.mantel_byar(np.zeros(len(t)), t, e, g)
     assert lr.p_value == pytest.approx(survival.logrank(t, e, g).p_value, rel=1e-10)
+
+
+def test_mantel_byar_by_hand():
+    # risk sets start < t <= stop: t=3 has n=2, one transplanted (E1 0.5, V 0.25); t=4 has
+    # only the transplanted patient (E1 1, V 0); O1 = 1, so chi2 = (1 - 1.5)^2 / 0.25 = 1
+    lr, _ = survival.mantel_byar([0, 0, 0, 2], [1, 3, 2, 4], [1, 1, 0, 1], [0, 0, 0, 1])
+    assert lr.statistic == pytest.approx(1.0) and lr.p_value == pytest.approx(0.3173, abs=1e-4)
+
+
+def test_mantel_byar_event_at_time_zero_and_size():
+    # an event at time 0 has nobody at risk before it: skipped, not a nan statistic
+    lr, _ = survival.mantel_byar([0, 0, 0, 0, 2], [0, 1, 3, 2, 4], [1, 1, 1, 0, 1],
+                                 [0, 0, 0, 0, 1])  # fmt: skip
+    assert np.isfinite(lr.p_value)
+    rng = np.random.default_rng(5)  # 30,000 distinct times: counted by sorting, no n x T matrix
+    t, e, g = rng.exponential(10, 30_000), rng.random(30_000) < 0.6, rng.random(30_000) < 0.5
+    lr, hr = survival.mantel_byar(np.zeros(len(t)), np.round(t, 1) + 0.1, e, g)
+    assert np.isfinite(lr.p_value) and np.isfinite(hr.ratio)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mantel_byar_hazard_ratio_is_lifelines_time_varying_cox(seed):
+    from lifelines import CoxTimeVaryingFitter
+
+    rng = np.random.default_rng(seed)  # half the patients switch group at a tied time
+    t, e, _ = _random(seed, 80)
+    switch = np.where(rng.random(80) < 0.5, np.minimum(np.round(rng.exponential(3, 80)), t), t)
+    start, stop = np.r_[np.zeros(80), switch], np.r_[switch, t]
+    event, group = np.r_[np.where(switch < t, 0, e), e], np.r_[np.zeros(80), np.ones(80)]
+    keep = stop > start
+    long = pd.DataFrame({"id": np.r_[np.arange(80), np.arange(80)], "start": start,
+                         "stop": stop, "event": event, "group": group})[keep]  # fmt: skip
+    ref = CoxTimeVaryingFitter().fit(long, event_col="event", id_col="id").summary.loc["group"]
+    _, hr = survival.mantel_byar(start, stop, event, group)
+    assert hr.ratio == pytest.approx(ref["exp(coef)"], rel=1e-6)
+    assert (hr.ci_lower, hr.ci_upper) == pytest.approx(
+        (ref["exp(coef) lower 95%"], ref["exp(coef) upper 95%"]), rel=1e-5)
 
 
 def test_simon_makuch_starts_at_entry():

@@ -4,6 +4,7 @@ Estimates come from :mod:`analysis.stats`; labels and sentences are in ``sensiti
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 import numpy as np
@@ -253,8 +254,10 @@ def transplant_table(comparison: pd.DataFrame) -> pd.DataFrame:
 def transplant_texts(cohort: pd.DataFrame, comparison: pd.DataFrame) -> dict[str, str]:
     """Glue-ready text: ``{fr,any}_{naive,lm3,lmmedian,mb}_{os,rfs}_{p,hr}``, counts, and the
     sentences chosen from the results (``verdict``, ``same_either_way``, ...)."""
-    f, c, out = derive.flags(cohort), comparison, {}
+    f, c = derive.flags(cohort), comparison
     short = {"naive (Figure 3)": "naive", "Mantel-Byar": "mb"}
+    keys = itertools.product(("fr", "any"), ("naive", "lm3", "lmmedian", "mb"), ("os", "rfs"), "ph")
+    out = {"_".join(k).replace("_h", "_hr"): fmt.DASH for k in keys}  # readings it cannot have
     for r in c.itertuples():
         name = short.get(r.analysis, "lm3" if r.landmark == LANDMARK else "lmmedian")
         key = f"{'fr' if r.grouping == GROUPINGS[0] else 'any'}_{name}_{r.endpoint}"

@@ -13,7 +13,7 @@ Thin wrappers that give the book's chapters tidy tables instead of fitted object
 - :func:`cumulative_incidence` fits :class:`lifelines.AalenJohansenFitter` per cause;
 - :func:`simon_makuch` is a Kaplan-Meier fit with delayed entry (lifelines' ``entry``);
 - :func:`mantel_byar` is the one test written here: lifelines has no log-rank test with
-  time-dependent groups; its hazard ratio is :class:`lifelines.CoxTimeVaryingFitter`'s.
+  time-dependent groups; its hazard ratio is statsmodels' ``PHReg`` with entry times.
 
 Every function accepts empty groups and returns ``nan`` where an estimate is undefined.
 
@@ -32,10 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import AalenJohansenFitter, CoxPHFitter, CoxTimeVaryingFitter, KaplanMeierFitter
+from lifelines import AalenJohansenFitter, CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
 from scipy import stats
+from statsmodels.duration.hazard_regression import PHReg
 
 from .. import config
 
@@ -290,10 +291,11 @@ def cumulative_incidence(time, cause, labels: dict[int, str]) -> pd.DataFrame:
     t = np.asarray(time, dtype=float)
     c = np.asarray(cause, dtype=int)
     times = np.unique(np.r_[0.0, t])
-    out = pd.DataFrame({"time": times, "n_at_risk": at_risk_counts(t, times)})
-    out["n_censored"] = [int(((t == x) & (c == 0)).sum()) for x in times]
+    at = np.searchsorted(times, t)
+    out = pd.DataFrame({"time": times, "n_at_risk": at_risk_counts(t, times),
+                        "n_censored": np.bincount(at[c == 0], minlength=len(times))})  # fmt: skip
     for code, name in labels.items():
-        out[f"events_{name}"] = [int(((t == x) & (c == code)).sum()) for x in times]
+        out[f"events_{name}"] = np.bincount(at[c == code], minlength=len(times))
         if not (c == code).any():
             out[f"cif_{name}"] = 0.0
             continue
@@ -376,7 +378,7 @@ def mantel_byar(start, stop, event, group) -> tuple[LogRankResult, HazardRatio]:
     The Mantel-Byar test is the log-rank statistic on risk sets in which a patient counts in
     a group only while in it (``start < t <= stop``).  lifelines has no such test, so the
     statistic, :math:`(O_1 - E_1)^2 / V` with the hypergeometric variance, is computed here
-    from those risk sets; the hazard ratio comes from :class:`lifelines.CoxTimeVaryingFitter`.
+    from those risk sets; the hazard ratio is the time-dependent Cox model's (statsmodels).
     With every ``start`` at 0 it is the ordinary log-rank test.
 
     Returns
@@ -394,32 +396,31 @@ def mantel_byar(start, stop, event, group) -> tuple[LogRankResult, HazardRatio]:
     st, sp = np.asarray(start, float), np.asarray(stop, float)
     ev, g = np.asarray(event, int), np.asarray(group, bool)
     times = np.unique(sp[ev == 1])
-    if len(times) == 0 or g.all() or not g.any():
+
+    def at_risk(m):  # start < t <= stop, counted by sorting: n x T never materialised
+        return at_risk_counts(sp[m], times) - at_risk_counts(st[m], times)
+
+    n, n1 = at_risk(np.ones_like(g)).astype(float), at_risk(g).astype(float)
+    keep = n > 0  # an event at time 0 has nobody at risk before it
+    at = np.searchsorted(times, sp[ev == 1])
+    d, d1 = (np.bincount(at[m[ev == 1]], minlength=len(times)) for m in (np.ones_like(g), g))
+    n, n1, d, d1 = n[keep], n1[keep], d[keep], d1[keep]
+    if len(n) == 0 or g.all() or not g.any():
         return _NAN_TEST, _NAN_HR
-    at_risk = (st[:, None] < times) & (sp[:, None] >= times)
-    dead = (sp[:, None] == times) & (ev[:, None] == 1)
-    n, d = at_risk.sum(0).astype(float), dead.sum(0).astype(float)
-    frac = at_risk[g].sum(0) / n
+    frac = n1 / n
     var = float(np.where(n > 1, d * frac * (1 - frac) * (n - d) / np.maximum(n - 1, 1), 0).sum())
     if var <= 0:
         return _NAN_TEST, _NAN_HR
-    chi2 = (dead[g].sum() - (d * frac).sum()) ** 2 / var
+    chi2 = (d1.sum() - (d * frac).sum()) ** 2 / var
     test = LogRankResult(float(chi2), float(stats.chi2.sf(chi2, 1)))
     if ev[g].sum() == 0 or ev[~g].sum() == 0:
         return test, _NAN_HR
-    long = pd.DataFrame(
-        {
-            "id": np.arange(len(g)),
-            "start": np.asarray(start, float),
-            "stop": np.asarray(stop, float),
-            "event": ev,
-            "group": g.astype(float),
-        }
-    )
-    long = long[long["stop"] > long["start"]]  # fmt: skip
+    keep = sp > st
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        row = CoxTimeVaryingFitter().fit(long, event_col="event", id_col="id").summary.loc["group"]
-    hr = HazardRatio(float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]),
-                     float(row["exp(coef) upper 95%"]), float(row["p"]))  # fmt: skip
-    return test, hr
+        # statsmodels counts a period at risk from its entry time on; nextafter makes it
+        # start < t, the risk set above (lifelines' CoxTimeVaryingFitter, 10x slower, agrees)
+        fit = PHReg(sp[keep], g[keep, None].astype(float), status=ev[keep],
+                    entry=np.nextafter(st[keep], np.inf), ties="efron").fit(disp=0)  # fmt: skip
+    (lo, hi), p = np.exp(fit.conf_int(config.ALPHA)[0]), fit.pvalues[0]
+    return test, HazardRatio(float(np.exp(fit.params[0])), float(lo), float(hi), float(p))
