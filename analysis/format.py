@@ -1,35 +1,14 @@
 """Layer 0: how every number in the book is written, with one rounding rule.
 
-The prose (glued strings), the tables and the text on the figures all format numbers with
-the functions of this module, so a value prints the same everywhere.  The rule is the one a
-reader applies to a printed number: round half up on the decimal value as written
-(6.25 -> 6.3, 0.0235 -> 0.024), not Python's round-half-to-even of the binary value.
-
-Chapters glue the strings these functions return (``glue(key, format.p_value(p))``) rather
-than raw floats with a format spec, which would round half to even.
+Prose (glued strings), tables and figure text all format numbers here, rounding half up on
+the decimal value as written (6.25 -> 6.3, 0.0235 -> 0.024), not half to even on the binary
+value as a ``{glue:text}`` format spec would: chapters glue these functions' strings.
 """
 
 from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-
-__all__ = [
-    "DASH",
-    "round_half_up",
-    "is_missing",
-    "number",
-    "percent",
-    "n_pct",
-    "k_of_n",
-    "ci",
-    "p_value",
-    "median_range",
-    "estimate_se",
-    "ratio_ci",
-    "months",
-    "count_phrase",
-]
 
 #: Written for a value that does not apply or cannot be computed.
 DASH = "—"

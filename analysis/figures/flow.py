@@ -17,8 +17,6 @@ from .. import format as fmt
 from ..display import save_source_data
 from .theme import FONT_SIZE, PALETTE, WIDTH
 
-__all__ = ["flow_diagram", "flow_figure"]
-
 _GAP, _PITCH, _LINE = 0.05, 0.68, 0.176  # gap (stage units), leaf pitch and line (inches)
 
 

@@ -17,8 +17,6 @@ from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 from ..display import save_source_data
 from .theme import FONT_SIZE, PALETTE, WIDTH
 
-__all__ = ["COLUMNS", "forest_plot", "forest_figure"]
-
 #: Text columns: field, header, anchor (0: the axes' left edge, 1: its right), offset (inches)
 COLUMNS = (("study", "study", 0, -3.3, "left"), ("n_of_n", "n/N", 0, -0.12, "right"),
            ("rate", "rate, %", 1, 0.55, "right"), ("ci", "95% CI", 1, 0.67, "left"))  # fmt: skip

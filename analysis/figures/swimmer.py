@@ -20,8 +20,6 @@ from ..results.journeys import RESPONSE_GROUPS, TEXTS
 from ..results.km import time_ticks
 from .theme import FONT_SIZE, PALETTE, WIDTH, XLABEL
 
-__all__ = ["GROUP_STYLE", "MARKERS", "swimmer_plot", "swimmer_figure"]
-
 #: Colour role and hatch of each response group; marker, face and edge colour, size and
 #: legend text of each event (``journeys.yml``).
 GROUP_STYLE, MARKERS = TEXTS["groups"], TEXTS["markers"]

@@ -18,10 +18,6 @@ from ..stats import proportions
 from ..stats.consistency import decimals_of, grim, km_feasibility, prints_as
 from . import ledger
 
-__all__ = ["STATUSES", "TYPES", "INDEPENDENT", "load_claims", "ci_methods", "identify_ci_method",
-           "evaluate", "order_phrase", "audit", "status_counts", "texts", "ci_table",
-           "discrepancy_list"]  # fmt: skip
-
 #: The outcome of a check (``not checkable``: it needs the patients' data).
 STATUSES: tuple[str, ...] = ("consistent", "discrepancy", "not checkable")
 #: Check types of ``claims.yml``: the category shown and the fields each needs.
