@@ -1,8 +1,6 @@
-"""Swimmer plot: one bar per patient from the start of blinatumomab to death or last contact.
-
-Draws :func:`analysis.results.journeys.swimmer_rows`: bars by response group, dark bands for
-the infusions, a marker per event.  Its one computation is layout: markers closer than their
-size are stacked above and below the bar (then moved right), so that none overlaps another.
+"""Swimmer plot of :func:`analysis.results.journeys.swimmer_rows`: a bar per patient, bands
+for the infusions, a marker per event; its one computation is layout (markers that would
+overlap are stacked above and below the bar, then moved right).
 """
 
 from __future__ import annotations
