@@ -110,12 +110,10 @@ class Table:
 
         frame = data.reset_index() if self.index else data
         self.header = [self._label(c) for c in frame.columns]
-        self.numeric = [
-            pd.api.types.is_numeric_dtype(frame.iloc[:, j])
-            and not pd.api.types.is_bool_dtype(frame.iloc[:, j])
-            for j in range(frame.shape[1])
-        ]
-        whole = [self._whole_numbers(frame.iloc[:, j]) for j in range(frame.shape[1])]
+        cols = [frame.iloc[:, j] for j in range(frame.shape[1])]
+        types = pd.api.types
+        self.numeric = [types.is_numeric_dtype(c) and not types.is_bool_dtype(c) for c in cols]
+        whole = [self._whole_numbers(c) for c in cols]
         self.rows = [
             [self._format(v, w) for v, w in zip(row, whole, strict=True)]
             for row in frame.itertuples(index=False)

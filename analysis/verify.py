@@ -100,18 +100,15 @@ def inputs_fingerprint() -> str:
 def _compare_source_data(new: Path, old: Path) -> dict[str, str]:
     """Status of each figure's and table's data against the previous run, by label:
     ``same``, ``changed``, ``new`` (no previous file) or ``gone`` (no longer produced)."""
-    names = sorted({p.stem for p in new.glob("*.csv")} | {p.stem for p in old.glob("*.csv")})
-    a, b = ({n: d / f"{n}.csv" for n in names} for d in (new, old))
-    return {
-        n: "gone"
-        if not a[n].exists()
-        else "new"
-        if not b[n].exists()
-        else "same"
-        if a[n].read_bytes() == b[n].read_bytes()
-        else "changed"
-        for n in names
-    }
+    names = {p.stem for p in new.glob("*.csv")} | {p.stem for p in old.glob("*.csv")}
+    status = {}
+    for name in sorted(names):
+        a, b = new / f"{name}.csv", old / f"{name}.csv"
+        if not (a.exists() and b.exists()):
+            status[name] = "new" if a.exists() else "gone"
+        else:
+            status[name] = "same" if a.read_bytes() == b.read_bytes() else "changed"
+    return status
 
 
 def record_source_data(fresh: Path, verify_dir: Path, fingerprint: str) -> list[str]:
