@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import config
 from . import format as fmt
@@ -29,6 +30,8 @@ LONG_LINES = 40  # so are tables estimated (table_lines) to be taller than this 
 LINE_CHARS = 95  # characters of body text on a line of the PDF (A4, 11 pt)
 HEADER_SCALE = 1.25  # a header character in body characters (sans-serif is wider)
 PADDING = 3  # characters between two columns (LaTeX's tabcolsep on both sides)
+SHORT_CELL = 18  # a column with no longer cell keeps its width: numbers and labels never wrap
+MIN_TEXT = 12  # least width of a column whose text wraps
 
 _MARKDOWN_SPECIALS = frozenset(string.punctuation)
 
@@ -243,20 +246,12 @@ def _measure(header: list[str], rows: list[list[str]]) -> tuple[list[int], list[
     return natural, longest_word
 
 
-def column_widths(
-    header: list[str],
-    rows: list[list[str]],
-    *,
-    line: int = LINE_CHARS,
-    padding: int = PADDING,
-    short: int = 18,
-    min_text: int = 12,
-) -> list[int]:
-    """Relative column widths (characters) for a table set across a line of ``line`` characters.
+def column_widths(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Relative column widths (characters) for a table set across :data:`LINE_CHARS`.
 
-    A column whose longest cell has at most ``short`` characters keeps that width; the others
-    get at least their longest word and ``min_text``, and share the rest in proportion to how
-    much longer their longest cells are (headers as in :func:`_measure`).
+    A column whose longest cell has at most :data:`SHORT_CELL` characters keeps that width; the
+    others get at least their longest word and :data:`MIN_TEXT`, and share the rest in
+    proportion to how much longer their longest cells are (headers as in :func:`_measure`).
 
     Examples
     --------
@@ -264,32 +259,25 @@ def column_widths(
     [85, 10]
     """
     natural, longest_word = _measure(header, rows)
-    widths: list[int | None] = [n + padding if n <= short else None for n in natural]
+    widths: list[int | None] = [n + PADDING if n <= SHORT_CELL else None for n in natural]
     text = [j for j, w in enumerate(widths) if w is None]
     if text:
-        floor = {j: max(min_text, longest_word[j] + padding) for j in text}
-        room = max(0, line - sum(w for w in widths if w is not None) - sum(floor.values()))
-        wrap = {j: max(0, natural[j] + padding - floor[j]) for j in text}  # text that wraps
+        floor = {j: max(MIN_TEXT, longest_word[j] + PADDING) for j in text}
+        room = max(0, LINE_CHARS - sum(w for w in widths if w is not None) - sum(floor.values()))
+        wrap = {j: max(0, natural[j] + PADDING - floor[j]) for j in text}  # text that wraps
         total = sum(wrap.values()) or 1
         for j in text:
             widths[j] = floor[j] + round(room * wrap[j] / total)
     return [max(1, int(w)) for w in widths]
 
 
-def table_lines(
-    header: list[str],
-    rows: list[list[str]],
-    widths: list[int] | None = None,
-    *,
-    line: int = LINE_CHARS,
-    padding: int = PADDING,
-) -> int:
+def table_lines(header: list[str], rows: list[list[str]], widths: list[int] | None = None) -> int:
     """Estimated height of a table in the PDF, in lines of text (a lower bound): each row
     takes as many lines as its most wrapped cell needs in its column of ``widths``."""
     if not widths:
         return 1 + len(rows)
     total = sum(widths)
-    room = [max(1.0, line * w / total - padding) for w in widths]
+    room = [max(1.0, LINE_CHARS * w / total - PADDING) for w in widths]
 
     def height(cells: list[str], scale: float = 1.0) -> int:
         return max([1, *(math.ceil(scale * len(c) / k) for c, k in zip(cells, room, strict=True))])
@@ -348,21 +336,10 @@ def data_notice():
     ``{important}`` box for the reconstruction, a ``{note}`` naming the file otherwise."""
     from IPython.display import Markdown
 
+    notice = yaml.safe_load((config.PACKAGE / "display.yml").read_text(encoding="utf-8"))
     if config.uses_reconstruction():
-        return Markdown(
-            "```{important}\n"
-            "The patient-level data shown here are a **reconstruction**, not the patients' "
-            "records. The paper publishes only summaries; a seeded search "
-            "(`analysis/paper/reconstruct.py`) found individual data that reproduce every one of "
-            "them. Anything finer than what the paper prints (a single patient's values, "
-            "a subgroup the paper does not report) is a consequence of that search, not an "
-            "observation.\n```"
-        )
+        return Markdown(notice["reconstruction"])
     adam, cohort = config.adam_dir(), config.cohort_path()
     source = (f"the ADaM datasets in `{adam.name}/` (set with `BOOK_ADAM`)" if adam
               else f"the cohort file `{cohort.name}` (set with `BOOK_COHORT`)")  # fmt: skip
-    return Markdown(
-        f"```{{note}}\nThis build analyses {source}, not the reconstruction of the published "
-        "cohort. The comparison with the paper at the end of the chapter shows where its results "
-        "differ from the published ones.\n```"
-    )
+    return Markdown(notice["other"].format(source=source))

@@ -57,13 +57,8 @@ def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, s
     nb = jupytext.read(path)
     km = KernelManager(kernel_name="python3")
     # the kernel's own log level: its TCP-transport warning is noise on a local machine
-    client = NotebookClient(
-        nb,
-        km=km,
-        timeout=timeout,
-        extra_arguments=["--log-level=ERROR"],
-        resources={"metadata": {"path": str(path.parent)}},
-    )
+    options = {"timeout": timeout, "resources": {"metadata": {"path": str(path.parent)}}}
+    client = NotebookClient(nb, km=km, extra_arguments=["--log-level=ERROR"], **options)
     try:
         client.execute()
         error = ""

@@ -41,13 +41,8 @@ def km_plot(fd: pd.DataFrame, ax=None, *, ci=True, legend_title=None, band=None,
                             color=style["color"], alpha=0.14, lw=0, zorder=1)  # fmt: skip
         cens = curve[(curve["n_censored"] > 0) & (marks and full)]
         if len(cens):  # an empty line with clip_on=False breaks the constrained layout
-            ax.plot(
-                cens["time"],
-                cens["survival"],
-                color=style["color"],
-                gid=f"censor-{role}",
-                **_CENSOR,
-            )
+            marks_style = _CENSOR | {"color": style["color"], "gid": f"censor-{role}"}
+            ax.plot(cens["time"], cens["survival"], **marks_style)
         handles.append(line)
         labels.append(f"{curve['label'].iloc[0]} (n = {n})")
     if len(test) and legend:

@@ -81,13 +81,9 @@ _CHOICES = yaml.safe_load(config.ASSUMPTIONS_PATH.read_text(encoding="utf-8"))
 #: The 19 courses the search places in time (``assumptions.yml``, ``roles``).
 ROLES: tuple[Role, ...] = tuple(Role(**r) for r in _CHOICES["roles"])
 #: Clinical timing rules every reconstructed course obeys (``timing_rules``).
-TIMING_RULES: tuple[tuple[str, str], ...] = tuple(
-    (r["rule"], r["constraint"]) for r in _CHOICES["timing_rules"]
-)
+TIMING_RULES = tuple((r["rule"], r["constraint"]) for r in _CHOICES["timing_rules"])
 #: Choices the paper leaves open, with the reason for each (``assumptions``).
-ASSUMPTIONS: tuple[tuple[str, str, str], ...] = tuple(
-    (a["topic"], a["choice"], a["reason"]) for a in _CHOICES["assumptions"]
-)
+ASSUMPTIONS = tuple((a["topic"], a["choice"], a["reason"]) for a in _CHOICES["assumptions"])
 
 
 def assumptions_table() -> pd.DataFrame:
@@ -306,11 +302,6 @@ def _rfs_arrays(t, e, rel):
     return rt, re_, cr
 
 
-def _first_remission_hsct(hsct, rel):
-    """Transplanted in first remission: transplant before any relapse."""
-    return ~np.isnan(hsct) & (np.isnan(rel) | (hsct < rel))
-
-
 def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
     """Yield timelines that satisfy every time-only statement of the paper."""
     skeletons = order_skeletons()
@@ -332,7 +323,7 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
             if not _rfs_reproduced(rt, re_):
                 continue
             # "not significant" statements that involve times only
-            hs = _first_remission_hsct(hsct, rel)[cr]
+            hs = (~np.isnan(hsct) & (np.isnan(rel) | (hsct < rel)))[cr]  # HSCT in first remission
             p = logrank_pvalues(rt, re_, np.vstack([mrd[cr], hs]))
             p_os = logrank_pvalues(t[cr], e[cr], hs)[0]
             if min(p.min(), p_os) < 0.05:
