@@ -1,16 +1,9 @@
-"""Layer 0: the project's paths and constants, in one place.
+"""Layer 0: every path (from one project root) and every shared constant, defined once.
 
-Every path the package, the book and the tests use is built here from one project root;
-every constant that more than one module needs (the significance level, the infusion
-schedule, days per month) is defined here once.  The cohort the book analyses is chosen
-with environment variables (set by ``make book DATA=... AES=... MAP=... ADAM=...``):
-
-``BOOK_COHORT``, ``BOOK_AES``
-    the cohort and adverse-event tables (CSV, or ``.xlsx`` with an optional ``#sheet``);
-``BOOK_MAP``
-    a YAML column map from a centre's own headers and labels to the book's names;
-``BOOK_ADAM``
-    a directory of CDISC ADaM datasets (ADSL, ADTTE, ADAE) instead of the two tables.
+The cohort is chosen with environment variables (``make book DATA=... AES=... MAP=...
+ADAM=...``): ``BOOK_COHORT`` and ``BOOK_AES``, the tables (CSV, or ``.xlsx`` with an optional
+``#sheet``); ``BOOK_MAP``, a YAML map from a centre's headers and labels to the book's;
+``BOOK_ADAM``, a directory of CDISC ADaM datasets (ADSL, ADTTE, ADAE) instead.
 """
 
 from __future__ import annotations

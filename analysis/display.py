@@ -1,12 +1,9 @@
 """Layer 5: tables that render as real tables in both the HTML book and the LaTeX PDF.
 
-myst-nb's LaTeX builder cannot use ``text/html`` and renders ``text/latex`` as math, so
-:class:`Table` offers ``text/html`` (escaped, with a CSS class) and ``text/markdown`` (a MyST
-table that ``nb_render_markdown_format: myst`` turns into a LaTeX table).  A table that would
-not fit the PDF's line gets column widths (:func:`column_widths`); a long one becomes a
-``longtable``.  :class:`NumberedTable` adds a caption and label that Sphinx numbers, and
-saves the data it shows (:func:`save_source_data`); :func:`data_notice` says which data a
-chapter shows.
+myst-nb's LaTeX builder cannot use ``text/html`` and renders ``text/latex`` as math, so a
+:class:`Table` offers ``text/html`` and ``text/markdown`` (a MyST table, a LaTeX table in the
+PDF), with column widths when it would not fit the PDF's line and ``longtable`` when long.
+:class:`NumberedTable` adds a numbered caption and saves its data (:func:`save_source_data`).
 """
 
 from __future__ import annotations
@@ -21,13 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import config
 from . import format as fmt
-
-__all__ = ["Table", "show_table", "NumberedTable", "data_notice", "save_source_data",
-           "column_widths", "table_lines", "TABLE_CSS_CLASS", "EMPTY_CELL", "LONG_ROWS",
-           "LONG_LINES", "LINE_CHARS"]  # fmt: skip
 
 TABLE_CSS_CLASS = "book-table"  # styled in _static/book.css
 EMPTY_CELL = "\u200b"  # what an empty cell holds in the Markdown (zero-width space)
@@ -36,16 +30,15 @@ LONG_LINES = 40  # so are tables estimated (table_lines) to be taller than this 
 LINE_CHARS = 95  # characters of body text on a line of the PDF (A4, 11 pt)
 HEADER_SCALE = 1.25  # a header character in body characters (sans-serif is wider)
 PADDING = 3  # characters between two columns (LaTeX's tabcolsep on both sides)
+SHORT_CELL = 18  # a column with no longer cell keeps its width: numbers and labels never wrap
+MIN_TEXT = 12  # least width of a column whose text wraps
 
 _MARKDOWN_SPECIALS = frozenset(string.punctuation)
 
 
 def _escape_markdown(text: str) -> str:
-    """Backslash-escape every ASCII punctuation character and flatten line breaks.
-
-    CommonMark (and so MyST) allows any ASCII punctuation to be backslash-escaped, which
-    makes the text literal: no emphasis, roles, ``$`` math, links or table-cell breaks.
-    """
+    """Flatten line breaks and backslash-escape all ASCII punctuation (CommonMark allows it):
+    the text is literal, with no emphasis, roles, math, links or table-cell breaks."""
     text = " ".join(text.split())
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
 
@@ -64,27 +57,18 @@ class Table:
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Cells are shown as text; format intervals and the like into strings beforehand.
-    caption : str, optional
     index : bool or "auto"
         Show the index; ``"auto"`` hides an unnamed integer index (row numbers).
     precision : int
-        Decimals of floating-point cells, rounded by :func:`analysis.format.number`; a column
-        of whole numbers (counts with missing values) shows no decimals.
-    float_format : callable, optional
-        Text of a floating-point cell, instead.
-    na_rep : str
-        Text of a missing cell.
+        Decimals of float cells (:func:`analysis.format.number`); whole-number columns show
+        none.  ``float_format`` (a callable) writes float cells instead.
     widths : "auto", list of int or None
         Relative column widths in the PDF; ``"auto"`` gives them to a long table or one that
-        does not fit the line (:func:`column_widths`).  The HTML leaves layout to the browser.
+        does not fit the line (:func:`column_widths`).
 
-    Notes
-    -----
-    A long table (more than :data:`LONG_ROWS` rows or :data:`LONG_LINES` lines) is marked
-    ``longtable`` so that it can break across pages.  Empty cells hold :data:`EMPTY_CELL`: an
-    empty LaTeX cell would make its row a line taller.
+    A table longer than :data:`LONG_ROWS` rows or :data:`LONG_LINES` lines is a ``longtable``
+    (it breaks across pages); empty cells hold :data:`EMPTY_CELL` (an empty LaTeX cell makes
+    its row a line taller).
 
     Examples
     --------
@@ -116,15 +100,8 @@ class Table:
             raise TypeError(f"Table needs a pandas DataFrame, got {type(data).__name__}")
         if index not in (True, False, "auto"):
             raise ValueError(f"index must be True, False or 'auto', got {index!r}")
-        if index == "auto":
-            index = not (
-                data.index.name is None
-                and data.index.nlevels == 1
-                and (
-                    isinstance(data.index, pd.RangeIndex)
-                    or pd.api.types.is_integer_dtype(data.index.dtype)
-                )
-            )
+        if index == "auto":  # hide row numbers
+            index = data.index.name is not None or not pd.api.types.is_integer_dtype(data.index)
         if data.shape[1] == 0 and not index:
             raise ValueError("Table needs at least one column to display")
         self.data = data
@@ -136,12 +113,10 @@ class Table:
 
         frame = data.reset_index() if self.index else data
         self.header = [self._label(c) for c in frame.columns]
-        self.numeric = [
-            pd.api.types.is_numeric_dtype(frame.iloc[:, j])
-            and not pd.api.types.is_bool_dtype(frame.iloc[:, j])
-            for j in range(frame.shape[1])
-        ]
-        whole = [self._whole_numbers(frame.iloc[:, j]) for j in range(frame.shape[1])]
+        cols = [frame.iloc[:, j] for j in range(frame.shape[1])]
+        types = pd.api.types
+        self.numeric = [types.is_numeric_dtype(c) and not types.is_bool_dtype(c) for c in cols]
+        whole = [self._whole_numbers(c) for c in cols]
         self.rows = [
             [self._format(v, w) for v, w in zip(row, whole, strict=True)]
             for row in frame.itertuples(index=False)
@@ -197,18 +172,13 @@ class Table:
             cls = ' class="num"' if numeric else ""
             return f"<{tag}{cls}>{html.escape(text)}</{tag}>"
 
-        lines = [f'<table class="{TABLE_CSS_CLASS}">']
-        if self.caption:
-            lines.append(f"<caption>{html.escape(self.caption)}</caption>")
-        head = "".join(cell("th", h, n) for h, n in zip(self.header, self.numeric, strict=True))
-        lines.append(f"<thead><tr>{head}</tr></thead>")
-        lines.append("<tbody>")
-        for row in self.rows:
-            tds = "".join(cell("td", v, n) for v, n in zip(row, self.numeric, strict=True))
-            lines.append(f"<tr>{tds}</tr>")
-        lines.append("</tbody>")
-        lines.append("</table>")
-        return "\n".join(lines)
+        def row(tag: str, cells: list[str]) -> str:
+            return "".join(cell(tag, c, n) for c, n in zip(cells, self.numeric, strict=True))
+
+        cap = f"\n<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        head = f"<thead><tr>{row('th', self.header)}</tr></thead>"
+        body = "".join(f"\n<tr>{row('td', r)}</tr>" for r in self.rows)
+        return f'<table class="{TABLE_CSS_CLASS}">{cap}\n{head}\n<tbody>{body}\n</tbody>\n</table>'
 
     def to_markdown(self) -> str:
         """MyST pipe table (cells escaped), in a ``{table}`` directive if it has a caption."""
@@ -265,11 +235,8 @@ def show_table(data: pd.DataFrame, caption: str | None = None, **kwargs: Any) ->
 
 
 def _measure(header: list[str], rows: list[list[str]]) -> tuple[list[int], list[int]]:
-    """Natural width (longest cell) and longest word of every column, in body characters.
-
-    A header counts by its longest word (it may wrap between words), scaled by
-    :data:`HEADER_SCALE`.
-    """
+    """Natural width (longest cell) and longest word of every column, in body characters; a
+    header counts by its longest word, scaled by :data:`HEADER_SCALE`."""
     natural, longest_word = [], []
     for j, label in enumerate(header):
         cells = [r[j] for r in rows]
@@ -279,21 +246,12 @@ def _measure(header: list[str], rows: list[list[str]]) -> tuple[list[int], list[
     return natural, longest_word
 
 
-def column_widths(
-    header: list[str],
-    rows: list[list[str]],
-    *,
-    line: int = LINE_CHARS,
-    padding: int = PADDING,
-    short: int = 18,
-    min_text: int = 12,
-) -> list[int]:
-    """Relative column widths (characters) for a table set across a line of ``line`` characters.
+def column_widths(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Relative column widths (characters) for a table set across :data:`LINE_CHARS`.
 
-    A column whose longest cell has at most ``short`` characters keeps that width (numbers
-    and short labels must not wrap); the others get at least their longest word and
-    ``min_text``, and share the rest in proportion to how much longer their longest cells
-    are.  Headers count by their longest word, scaled by :data:`HEADER_SCALE`.
+    A column whose longest cell has at most :data:`SHORT_CELL` characters keeps that width; the
+    others get at least their longest word and :data:`MIN_TEXT`, and share the rest in
+    proportion to how much longer their longest cells are (headers as in :func:`_measure`).
 
     Examples
     --------
@@ -301,32 +259,25 @@ def column_widths(
     [85, 10]
     """
     natural, longest_word = _measure(header, rows)
-    widths: list[int | None] = [n + padding if n <= short else None for n in natural]
+    widths: list[int | None] = [n + PADDING if n <= SHORT_CELL else None for n in natural]
     text = [j for j, w in enumerate(widths) if w is None]
     if text:
-        floor = {j: max(min_text, longest_word[j] + padding) for j in text}
-        room = max(0, line - sum(w for w in widths if w is not None) - sum(floor.values()))
-        wrap = {j: max(0, natural[j] + padding - floor[j]) for j in text}  # text that wraps
+        floor = {j: max(MIN_TEXT, longest_word[j] + PADDING) for j in text}
+        room = max(0, LINE_CHARS - sum(w for w in widths if w is not None) - sum(floor.values()))
+        wrap = {j: max(0, natural[j] + PADDING - floor[j]) for j in text}  # text that wraps
         total = sum(wrap.values()) or 1
         for j in text:
             widths[j] = floor[j] + round(room * wrap[j] / total)
     return [max(1, int(w)) for w in widths]
 
 
-def table_lines(
-    header: list[str],
-    rows: list[list[str]],
-    widths: list[int] | None = None,
-    *,
-    line: int = LINE_CHARS,
-    padding: int = PADDING,
-) -> int:
+def table_lines(header: list[str], rows: list[list[str]], widths: list[int] | None = None) -> int:
     """Estimated height of a table in the PDF, in lines of text (a lower bound): each row
     takes as many lines as its most wrapped cell needs in its column of ``widths``."""
     if not widths:
         return 1 + len(rows)
     total = sum(widths)
-    room = [max(1.0, line * w / total - padding) for w in widths]
+    room = [max(1.0, LINE_CHARS * w / total - PADDING) for w in widths]
 
     def height(cells: list[str], scale: float = 1.0) -> int:
         return max([1, *(math.ceil(scale * len(c) / k) for c, k in zip(cells, room, strict=True))])
@@ -335,12 +286,9 @@ def table_lines(
 
 
 def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
-    """Write ``data`` as ``<name>.csv`` into the build's source-data directory.
-
-    Every numbered table and every figure saves the data it shows, under its label, when the
-    build asks for it (``BOOK_SOURCE_DATA``, set by ``make html``); the HTML links the file
-    under the figure or table.  Returns the path written, or ``None`` outside such a build.
-    """
+    """Write ``data`` as ``<name>.csv`` into the build's source-data directory
+    (``BOOK_SOURCE_DATA``, set by ``make html``, which links it under the figure or table);
+    returns the path, or ``None`` outside such a build."""
     out = config.source_data_dir()
     if out is None:
         return None
@@ -353,9 +301,8 @@ def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
 class NumberedTable(Table):
     """A :class:`Table` with a caption and a label (``tbl-...``) that Sphinx numbers.
 
-    Glue it and paste it with ``{glue:md}`` and ``:format: myst``: the pasted ``{table}``
-    directive with ``:name:`` is numbered in the HTML and the PDF alike.  It saves ``data``
-    as the table's source data (:func:`save_source_data`).
+    Glue it and paste it with ``{glue:md}`` and ``:format: myst``; it saves ``data`` as the
+    table's source data (:func:`save_source_data`).
 
     Examples
     --------
@@ -383,34 +330,16 @@ class NumberedTable(Table):
     def _directive_options(self) -> list[str]:
         return [f":name: {self.name}", *super()._directive_options()]
 
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
 
 def data_notice():
-    """An admonition for the top of a results chapter saying which data it shows.
-
-    A MyST ``{important}`` box when the data are the reconstruction (not the patients'
-    records), a ``{note}`` naming the file or ADaM directory otherwise; myst-nb renders it in
-    the HTML and the PDF (``nb_render_markdown_format: myst``).
-    """
+    """An admonition for the top of a results chapter saying which data it shows: an
+    ``{important}`` box for the reconstruction, a ``{note}`` naming the file otherwise."""
     from IPython.display import Markdown
 
+    notice = yaml.safe_load((config.PACKAGE / "display.yml").read_text(encoding="utf-8"))
     if config.uses_reconstruction():
-        return Markdown(
-            "```{important}\n"
-            "The patient-level data shown here are a **reconstruction**, not the patients' "
-            "records. The paper publishes only summaries; a seeded search "
-            "(`analysis/paper/reconstruct.py`) found individual data that reproduce every one of "
-            "them. Anything finer than what the paper prints (a single patient's values, "
-            "a subgroup the paper does not report) is a consequence of that search, not an "
-            "observation.\n```"
-        )
+        return Markdown(notice["reconstruction"])
     adam, cohort = config.adam_dir(), config.cohort_path()
     source = (f"the ADaM datasets in `{adam.name}/` (set with `BOOK_ADAM`)" if adam
               else f"the cohort file `{cohort.name}` (set with `BOOK_COHORT`)")  # fmt: skip
-    return Markdown(
-        f"```{{note}}\nThis build analyses {source}, not the reconstruction of the published "
-        "cohort. The comparison with the paper at the end of the chapter shows where its results "
-        "differ from the published ones.\n```"
-    )
+    return Markdown(notice["other"].format(source=source))

@@ -1,35 +1,14 @@
 """Layer 0: how every number in the book is written, with one rounding rule.
 
-The prose (glued strings), the tables and the text on the figures all format numbers with
-the functions of this module, so a value prints the same everywhere.  The rule is the one a
-reader applies to a printed number: round half up on the decimal value as written
-(6.25 -> 6.3, 0.0235 -> 0.024), not Python's round-half-to-even of the binary value.
-
-Chapters glue the strings these functions return (``glue(key, format.p_value(p))``) rather
-than raw floats with a format spec, which would round half to even.
+Prose (glued strings), tables and figure text all format numbers here, rounding half up on
+the decimal value as written (6.25 -> 6.3, 0.0235 -> 0.024), not half to even on the binary
+value as a ``{glue:text}`` format spec would: chapters glue these functions' strings.
 """
 
 from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-
-__all__ = [
-    "DASH",
-    "round_half_up",
-    "is_missing",
-    "number",
-    "percent",
-    "n_pct",
-    "k_of_n",
-    "ci",
-    "p_value",
-    "median_range",
-    "estimate_se",
-    "ratio_ci",
-    "months",
-    "count_phrase",
-]
 
 #: Written for a value that does not apply or cannot be computed.
 DASH = "—"
@@ -84,38 +63,23 @@ def number(x, decimals: int | None = 1) -> str:
 
 
 def percent(k, n, decimals: int = 1) -> str:
-    """``100 k / n`` with a percent sign; :data:`DASH` when ``n`` is 0.
-
-    >>> percent(10, 16), percent(0, 0)
-    ('62.5%', '—')
-    """
+    """``100 k / n`` with a percent sign; :data:`DASH` when ``n`` is 0: ``percent(10, 16)`` is
+    "62.5%"."""
     return DASH if int(n) == 0 else f"{number(100.0 * int(k) / int(n), decimals)}%"
 
 
 def n_pct(k, n, decimals: int = 1) -> str:
-    """``k (p%)``.
-
-    >>> n_pct(12, 19), n_pct(0, 0)
-    ('12 (63.2%)', '0 (—)')
-    """
+    """``k (p%)``: ``n_pct(12, 19)`` is "12 (63.2%)", ``n_pct(0, 0)`` "0 (—)"."""
     return f"{int(k)} ({percent(k, n, decimals)})"
 
 
 def k_of_n(k, n, decimals: int = 1) -> str:
-    """``k/n (p%)``.
-
-    >>> k_of_n(12, 15)
-    '12/15 (80.0%)'
-    """
+    """``k/n (p%)``: ``k_of_n(12, 15)`` is "12/15 (80.0%)"."""
     return f"{int(k)}/{int(n)} ({percent(k, n, decimals)})"
 
 
 def ci(lower, upper, decimals: int = 1, sep: str = "–") -> str:
-    """An interval ``lower–upper``; :data:`DASH` if either limit is missing.
-
-    >>> ci(51.91, 95.67)
-    '51.9–95.7'
-    """
+    """An interval, :data:`DASH` if a limit is missing: ``ci(51.91, 95.67)`` is "51.9–95.7"."""
     if is_missing(lower) or is_missing(upper):
         return DASH
     return f"{number(lower, decimals)}{sep}{number(upper, decimals)}"
@@ -134,11 +98,8 @@ def p_value(p, decimals: int = 3) -> str:
 
 
 def median_range(median, low, high, decimals: int | None = None, unit: str = "") -> str:
-    """``median (low–high)``, with an optional unit after the median; :data:`DASH` if none.
-
-    >>> median_range(49.0, 9.0, 66.0), median_range(26, 7, 78, unit="days")
-    ('49 (9–66)', '26 days (7–78)')
-    """
+    """``median (low–high)``, a unit after the median; :data:`DASH` if none:
+    ``median_range(26, 7, 78, unit="days")`` is "26 days (7–78)"."""
     if is_missing(median):
         return DASH
     u = f" {unit}" if unit else ""
@@ -146,41 +107,25 @@ def median_range(median, low, high, decimals: int | None = None, unit: str = "")
 
 
 def estimate_se(estimate, se, decimals: int = 1) -> str:
-    """A Kaplan-Meier estimate with its standard error, in percent, as the paper prints it.
-
-    >>> estimate_se(64.213, 12.08)
-    '64.2% ± 12.1%'
-    """
+    """A Kaplan-Meier estimate ± SE, in percent: ``estimate_se(64.2, 12.08)`` is "64.2% ± 12.1%"."""
     if is_missing(estimate):
         return DASH
     return f"{number(estimate, decimals)}% ± {number(se, decimals)}%"
 
 
 def ratio_ci(ratio, lower, upper, decimals: int = 2) -> str:
-    """A ratio (hazard or odds ratio) with its confidence interval.
-
-    >>> ratio_ci(0.2845, 0.0256, 3.166)
-    '0.28 (0.03–3.17)'
-    """
+    """A ratio with its CI: ``ratio_ci(0.2845, 0.0256, 3.166)`` is "0.28 (0.03–3.17)"."""
     if is_missing(ratio):
         return DASH
     return f"{number(ratio, decimals)} ({ci(lower, upper, decimals)})"
 
 
 def months(x, decimals: int = 1, *, missing: str = "not reached") -> str:
-    """A time in months; ``missing`` (by default "not reached") if undefined.
-
-    >>> months(16.24), months(float("nan"))
-    ('16.2 months', 'not reached')
-    """
+    """A time in months, ``missing`` if undefined: ``months(16.24)`` is "16.2 months"."""
     return missing if is_missing(x) else f"{number(x, decimals)} months"
 
 
 def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
-    """A count with its noun in the right number.
-
-    >>> count_phrase(1, "patient"), count_phrase(0, "patient"), count_phrase(2, "CR", "CRs")
-    ('1 patient', '0 patients', '2 CRs')
-    """
+    """A count with its noun in the right number: "1 patient", "0 patients", "2 CRs"."""
     n = int(n)
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"

@@ -1,19 +1,11 @@
 """Layer 6: verify the book by re-execution (``make verify`` / ``python -m analysis.verify``).
 
-1. Checks the data contract of the chosen cohort.
-2. Re-executes every chapter of ``_toc.yml`` from a clean state (a fresh kernel per chapter,
-   no execution cache), two at a time; any failing cell is reported.  Every figure and
-   numbered table saves the data it shows (``BOOK_SOURCE_DATA``, see
-   :func:`analysis.display.save_source_data`).
-3. Recomputes every entry of the ledger of published numbers and prints a table, written
-   also to ``_build/verify/ledger_report.csv``.
-4. Compares the data of every figure and table with the previous run
-   (``_build/verify/source_data/``): with the same inputs (data files, package code,
-   chapters) they must be identical; each one that changed is named.
-
-The exit status is non-zero if a chapter fails, a figure's or table's data changed while the
-inputs did not, or (unless ``--allow-differences``, for another centre's cohort) a published
-number is not reproduced.
+It checks the data contract, re-executes every chapter of ``_toc.yml`` in a fresh kernel
+without cache (two at a time), recomputes the ledger (also written to
+``_build/verify/ledger_report.csv``) and compares the data every figure and numbered table
+saves (:func:`analysis.display.save_source_data`) with the previous run's.  It fails if a
+chapter fails, a figure's or table's data changed while the inputs (data, package code,
+chapters) did not, or (unless ``--allow-differences``) a published number is not reproduced.
 """
 
 from __future__ import annotations
@@ -32,33 +24,19 @@ import yaml
 
 from . import config
 
-__all__ = [
-    "toc_documents",
-    "chapters",
-    "execute_chapter",
-    "inputs_fingerprint",
-    "compare_source_data",
-    "main",
-]
-
 VERIFY_DIR = config.BUILD_DIR / "verify"
 
 
 def toc_documents() -> list[str]:
     """The root page and every chapter of ``_toc.yml``, in order (``"book/intro"``, ...)."""
     toc = yaml.safe_load((config.ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    docs = [toc["root"]]
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                docs.append(entry["file"])
-            walk(entry.get("sections"))
+    def walk(entries):  # a part lists chapters, a chapter sections
+        for e in entries or []:
+            yield from [e["file"]] if "file" in e else []
+            yield from walk(e.get("sections") or e.get("chapters"))
 
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return docs
+    return [toc["root"], *walk(toc.get("parts")), *walk(toc.get("chapters"))]
 
 
 def chapters() -> list[Path]:
@@ -67,10 +45,8 @@ def chapters() -> list[Path]:
 
 
 def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, str]:
-    """Execute one chapter in a fresh kernel; return ``(name, seconds, error or "")``.
-
-    The kernel inherits the environment: the cohort variables and ``BOOK_SOURCE_DATA``.
-    """
+    """Execute one chapter in a fresh kernel (inheriting the environment, e.g. the cohort
+    variables and ``BOOK_SOURCE_DATA``); return ``(name, seconds, error or "")``."""
     import jupytext
     from jupyter_client import KernelManager
     from nbclient import NotebookClient
@@ -80,14 +56,9 @@ def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, s
     start = time.perf_counter()
     nb = jupytext.read(path)
     km = KernelManager(kernel_name="python3")
-    client = NotebookClient(
-        nb,
-        km=km,
-        timeout=timeout,
-        resources={"metadata": {"path": str(path.parent)}},
-        # the kernel's own log: its TCP-transport warning is noise on a local machine
-        extra_arguments=["--log-level=ERROR"],
-    )
+    # the kernel's own log level: its TCP-transport warning is noise on a local machine
+    options = {"timeout": timeout, "resources": {"metadata": {"path": str(path.parent)}}}
+    client = NotebookClient(nb, km=km, extra_arguments=["--log-level=ERROR"], **options)
     try:
         client.execute()
         error = ""
@@ -121,17 +92,15 @@ def inputs_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def compare_source_data(new: Path, old: Path) -> dict[str, str]:
+def _compare_source_data(new: Path, old: Path) -> dict[str, str]:
     """Status of each figure's and table's data against the previous run, by label:
     ``same``, ``changed``, ``new`` (no previous file) or ``gone`` (no longer produced)."""
     names = {p.stem for p in new.glob("*.csv")} | {p.stem for p in old.glob("*.csv")}
     status = {}
     for name in sorted(names):
         a, b = new / f"{name}.csv", old / f"{name}.csv"
-        if not a.exists():
-            status[name] = "gone"
-        elif not b.exists():
-            status[name] = "new"
+        if not (a.exists() and b.exists()):
+            status[name] = "new" if a.exists() else "gone"
         else:
             status[name] = "same" if a.read_bytes() == b.read_bytes() else "changed"
     return status
@@ -144,7 +113,7 @@ def record_source_data(fresh: Path, verify_dir: Path, fingerprint: str) -> list[
     same_inputs = record.exists() and record.read_text().strip() == fingerprint
     out.mkdir(parents=True, exist_ok=True)
     fresh.mkdir(parents=True, exist_ok=True)
-    status = compare_source_data(fresh, out)
+    status = _compare_source_data(fresh, out)
     print(f"\nData behind the {len(status)} figures and tables, against the previous run:")
     failures = []
     for name, state in status.items():
@@ -212,10 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     report.drop(columns=["value"]).to_csv(VERIFY_DIR / "ledger_report.csv", index=False)
     print(f"\nLedger of published numbers ({len(report)} entries)")
     _print_table(report)
-    n_ok = int(report["reproduced"].sum())
-    print(
-        f"{n_ok} of {len(report)} reproduced; table written to {VERIFY_DIR / 'ledger_report.csv'}"
-    )
+    n_ok, path = int(report["reproduced"].sum()), VERIFY_DIR / "ledger_report.csv"
+    print(f"{n_ok} of {len(report)} reproduced; table written to {path}")
     if n_ok < len(report) and not args.allow_differences:
         failures.append(f"{len(report) - n_ok} published numbers not reproduced")
 

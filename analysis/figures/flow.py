@@ -1,8 +1,5 @@
-"""Patient-flow diagram: time-ordered stages as columns, each column's boxes dividing the cohort.
-
-Draws :func:`analysis.results.journeys.patient_flow`: a box per row (spanning the stages that
-do not apply to it), an elbow arrow from each box to each of its children.  The children of
-a box are contiguous leaves, so no arrow crosses another or a box.  Computes only the layout.
+"""Patient-flow diagram of :func:`analysis.results.journeys.patient_flow`: stages as columns,
+a box per row, an elbow arrow from each box to each child (contiguous leaves: no crossings).
 """
 
 from __future__ import annotations
@@ -16,8 +13,6 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from .. import format as fmt
 from ..display import save_source_data
 from .theme import FONT_SIZE, PALETTE, WIDTH
-
-__all__ = ["flow_diagram", "flow_figure"]
 
 _GAP, _PITCH, _LINE = 0.05, 0.68, 0.176  # gap (stage units), leaf pitch and line (inches)
 

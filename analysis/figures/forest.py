@@ -1,9 +1,6 @@
-"""Forest plot of response rates with exact 95% CIs, grouped by endpoint.
-
-Draws :func:`analysis.results.context.forest_rows` and computes nothing: a header row per
-endpoint, text columns (study, n/N, rate, 95% CI) beside the intervals.  Every marker is a
-square; its fill says whether the count is published (filled) or derived from a rounded
-percentage (open); colour marks this cohort.
+"""Forest plot of :func:`analysis.results.context.forest_rows`: response rates with exact 95%
+CIs by endpoint, text columns beside them; an open square is a count derived from a rounded
+percentage, colour marks this cohort.
 """
 
 from __future__ import annotations
@@ -16,8 +13,6 @@ from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from ..display import save_source_data
 from .theme import FONT_SIZE, PALETTE, WIDTH
-
-__all__ = ["COLUMNS", "forest_plot", "forest_figure"]
 
 #: Text columns: field, header, anchor (0: the axes' left edge, 1: its right), offset (inches)
 COLUMNS = (("study", "study", 0, -3.3, "left"), ("n_of_n", "n/N", 0, -0.12, "right"),

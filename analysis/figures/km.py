@@ -14,11 +14,10 @@ from .. import format as fmt
 from ..display import save_source_data
 from .theme import FONT_SIZE, PALETTE, WIDTH, XLABEL, role_style
 
-__all__ = ["km_plot", "risk_rows", "km_figure", "ROW_HEIGHT"]
-
 #: Height of one row of the risk table, inches.
 ROW_HEIGHT = 0.25
 _BOX = {"boxstyle": "square,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85}
+_CENSOR = {"ls": "none", "marker": "+", "ms": 9, "mew": 1.4, "clip_on": False, "zorder": 4}
 _RISK_ROWS = (("at_risk", "at risk"), ("censored", "censored"), ("events", "events"))
 
 
@@ -42,18 +41,8 @@ def km_plot(fd: pd.DataFrame, ax=None, *, ci=True, legend_title=None, band=None,
                             color=style["color"], alpha=0.14, lw=0, zorder=1)  # fmt: skip
         cens = curve[(curve["n_censored"] > 0) & (marks and full)]
         if len(cens):  # an empty line with clip_on=False breaks the constrained layout
-            ax.plot(
-                cens["time"],
-                cens["survival"],
-                ls="none",
-                marker="+",
-                ms=9,
-                mew=1.4,
-                color=style["color"],
-                clip_on=False,
-                zorder=4,
-                gid=f"censor-{role}",
-            )
+            marks_style = _CENSOR | {"color": style["color"], "gid": f"censor-{role}"}
+            ax.plot(cens["time"], cens["survival"], **marks_style)
         handles.append(line)
         labels.append(f"{curve['label'].iloc[0]} (n = {n})")
     if len(test) and legend:

@@ -10,8 +10,6 @@ from matplotlib.patches import Patch
 from ..display import save_source_data
 from .theme import WIDTH
 
-__all__ = ["GRADE_COLOURS", "NO_EVENT", "MAX_LABELLED", "ae_tiles", "ae_tiles_figure"]
-
 #: Colours of grades 1-5, light to dark (sequential, readable in greyscale); of no event.
 GRADE_COLOURS, NO_EVENT = ("#fdd49e", "#fc8d59", "#d7301f", "#7f0000", "#000000"), "#eeeeee"
 #: Most patients whose tiles are labelled with the grade and every patient id.

@@ -12,8 +12,6 @@ from ..display import save_source_data
 from .km import ROW_HEIGHT, km_figure
 from .theme import PALETTE, WIDTH, XLABEL, role_style
 
-__all__ = ["cif_figure", "transplant_figure", "robustness_plot", "robustness_figure"]
-
 
 def cif_figure(fd, *, name: str | None = None, height: float = 3.4):
     """The curves (``table`` "cif") and, under each tick, the counts of the ``risk`` rows."""

@@ -1,8 +1,6 @@
-"""Swimmer plot: one bar per patient from the start of blinatumomab to death or last contact.
-
-Draws :func:`analysis.results.journeys.swimmer_rows`: bars by response group, dark bands for
-the infusions, a marker per event.  Its one computation is layout: markers closer than their
-size are stacked above and below the bar (then moved right), so that none overlaps another.
+"""Swimmer plot of :func:`analysis.results.journeys.swimmer_rows`: a bar per patient, bands
+for the infusions, a marker per event; its one computation is layout (markers that would
+overlap are stacked above and below the bar, then moved right).
 """
 
 from __future__ import annotations
@@ -19,8 +17,6 @@ from ..display import save_source_data
 from ..results.journeys import RESPONSE_GROUPS, TEXTS
 from ..results.km import time_ticks
 from .theme import FONT_SIZE, PALETTE, WIDTH, XLABEL
-
-__all__ = ["GROUP_STYLE", "MARKERS", "swimmer_plot", "swimmer_figure"]
 
 #: Colour role and hatch of each response group; marker, face and edge colour, size and
 #: legend text of each event (``journeys.yml``).

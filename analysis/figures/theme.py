@@ -1,15 +1,9 @@
-"""One look for every figure of the book, set with :func:`seaborn.set_theme`.
+"""One look for every figure of the book, set with :func:`seaborn.set_theme` (``theme.yml``).
 
-- seaborn's ``ticks`` style and ``notebook`` context, with text sized so that in the HTML
-  book, where a figure :data:`WIDTH` inches wide is shown at its natural size, the smallest
-  text of a figure is at least as large as the body text;
-- one colour-blind-safe palette (Okabe and Ito) whose colours mean *roles*, never a
-  particular subgroup: black for a single curve, blue for the reference group, vermillion
-  for the comparison group (the patients *with* a flag), then green and purple;
-- a line style per role as well, so that curves stay apart in greyscale print;
-- output the same byte for byte on every build: the HTML gets PNG at twice the nominal
-  resolution, the PDF gets vector PDF (myst-nb picks ``application/pdf`` for LaTeX), with
-  fixed SVG ids and no creation dates (``SOURCE_DATE_EPOCH``).
+Text at least as large as the HTML body text in a figure :data:`WIDTH` inches wide; colours
+(Okabe and Ito) and line styles that mean *roles*, never a subgroup: black for a single
+curve, blue for the reference group, vermillion for the comparison (the patients *with* a
+flag); PNG at twice the resolution for the HTML, vector PDF for LaTeX, byte-stable output.
 """
 
 from __future__ import annotations
@@ -17,28 +11,17 @@ from __future__ import annotations
 import os
 
 import seaborn as sns
+import yaml
 
-__all__ = ["PALETTE", "LINESTYLES", "WIDTH", "FONT_SIZE", "XLABEL", "set_theme", "role_style"]
+from .. import config
 
-#: Colour of each role (Okabe & Ito's colour-blind-safe palette).
-PALETTE: dict[str, str] = {
-    "all": "#000000",
-    "reference": "#0072B2",  # blue
-    "comparison": "#D55E00",  # vermillion
-    "third": "#009E73",  # bluish green
-    "fourth": "#CC79A7",  # reddish purple
-    "grey": "#7F7F7F",
-}
-
-#: Line style of each role.
+_THEME = yaml.safe_load((config.PACKAGE / "figures" / "theme.yml").read_text(encoding="utf-8"))
+#: Colour of each role (Okabe & Ito's colour-blind-safe palette; ``theme.yml``).
+PALETTE: dict[str, str] = _THEME["palette"]
+#: Line style of each role (``theme.yml``).
 LINESTYLES: dict[str, object] = {
-    "all": "-",
-    "reference": "-",
-    "comparison": (0, (5, 2)),
-    "third": (0, (5, 1.5, 1, 1.5)),
-    "fourth": (0, (1, 1.2)),
+    k: v if isinstance(v, str) else (v[0], tuple(v[1])) for k, v in _THEME["linestyles"].items()
 }
-
 #: Width of a full-width figure, inches: the HTML book's text column is 672 px at 1280 px,
 #: and a figure is shown at 100 px per inch up to that width.
 WIDTH = 6.4
@@ -47,23 +30,8 @@ WIDTH = 6.4
 FONT_SIZE = 12.0
 #: x-axis label of every figure on the time scale of the study.
 XLABEL = "months since start of blinatumomab"
-
-_RC = {
-    "font.size": FONT_SIZE,
-    "axes.titlesize": FONT_SIZE,
-    "axes.labelsize": FONT_SIZE,
-    "xtick.labelsize": FONT_SIZE,
-    "ytick.labelsize": FONT_SIZE,
-    "legend.fontsize": FONT_SIZE,
-    "legend.title_fontsize": FONT_SIZE,
-    "figure.dpi": 100,
-    "savefig.dpi": 200,
-    "svg.hashsalt": "blinatumomab-book",
-    "svg.fonttype": "path",
-    "pdf.fonttype": 42,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
+_SIZED = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize")
+_RC = dict.fromkeys((*_SIZED, "legend.fontsize", "legend.title_fontsize"), FONT_SIZE) | _THEME["rc"]
 
 
 def set_theme(*, inline: bool = True) -> None:

@@ -18,21 +18,11 @@ from ..stats import proportions
 from ..stats.consistency import decimals_of, grim, km_feasibility, prints_as
 from . import ledger
 
-__all__ = ["STATUSES", "TYPES", "INDEPENDENT", "load_claims", "ci_methods", "identify_ci_method",
-           "evaluate", "order_phrase", "audit", "status_counts", "texts", "ci_table",
-           "discrepancy_list"]  # fmt: skip
-
 #: The outcome of a check (``not checkable``: it needs the patients' data).
 STATUSES: tuple[str, ...] = ("consistent", "discrepancy", "not checkable")
-#: Check types of ``claims.yml``: the category shown and the fields each needs.
-TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "percent": ("percentage", ("k", "n", "printed")),
-    "grim": ("percentage (GRIM)", ("n", "printed")),
-    "ci": ("confidence interval", ("k", "n", "lower", "upper")),
-    "fisher": ("test of a 2x2 table", ("table", "printed")),
-    "km": ("Kaplan-Meier estimate", ("n", "events", "estimate", "se", "months")),
-    "arithmetic": ("arithmetic", ("expr",)),
-    "ledger": ("needs patient data", ("ledger",))}  # fmt: skip
+_TYPES = yaml.safe_load(config.CLAIMS_PATH.read_text(encoding="utf-8"))["types"]
+#: Check types: the category shown and the fields each needs (``claims.yml``, ``types``).
+TYPES: dict[str, tuple[str, tuple[str, ...]]] = {t: (c, tuple(f)) for t, (c, f) in _TYPES.items()}
 #: Categories checked from the printed numbers alone, whatever the cohort.
 INDEPENDENT = tuple(category for t, (category, _) in TYPES.items() if t != "ledger")
 

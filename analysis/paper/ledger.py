@@ -1,12 +1,7 @@
-"""The ledger of published numbers and its comparison with a cohort.
-
-``analysis/paper/published.yml`` holds one entry for every number (and every
-qualitative statement) the paper prints, with where it is printed and a verbatim
-anchor; see the header of that file for the fields.  :func:`compare` recomputes
-each checkable entry on a cohort with the function of :mod:`analysis.paper.metrics`
-the entry names and reports whether the printed value is reproduced at the
-printed precision.  Entries of kind ``not_checkable`` (statements the cohort and
-adverse-event tables do not record) are listed apart, never as reproduced.
+"""The ledger of published numbers (``published.yml``, whose header documents the fields) and
+its comparison with a cohort: :func:`compare` recomputes each checkable entry with the metric
+of :mod:`analysis.paper.metrics` it names and reports whether it prints as the paper's.
+Entries of kind ``not_checkable`` (not recorded in the tables) are never counted reproduced.
 """
 
 from __future__ import annotations
@@ -22,17 +17,6 @@ from .. import config
 from ..data import derive
 from ..format import round_half_up
 from . import metrics
-
-__all__ = [
-    "load_ledger",
-    "load_discrepancies",
-    "discrepancy",
-    "compare",
-    "chapter_report",
-    "format_value",
-    "is_reproduced",
-    "KINDS",
-]
 
 KINDS = ("value", "not_reached", "not_significant", "significant", "not_checkable")
 _FIELDS = ("id", "chapter", "measure", "printed", "kind", "where", "anchor")
@@ -63,21 +47,8 @@ def discrepancy(key: str) -> dict:
 
 
 def load_ledger(path=None, *, unchecked: bool = False) -> pd.DataFrame:
-    """The ledger as a DataFrame, one row per published statement.
-
-    Parameters
-    ----------
-    unchecked : bool
-        Also return the entries of kind ``not_checkable``; by default only the
-        entries a cohort can check (those :func:`compare` counts).
-
-    Raises
-    ------
-    ValueError
-        If an entry lacks a field, repeats an id, has an unknown kind, names an
-        unknown metric, prints a value in words without ``reads_as``, or is
-        ``not_checkable`` without a ``reason``.
-    """
+    """The ledger, one row per published statement (with ``unchecked``, also the entries of kind
+    ``not_checkable``); ``ValueError`` for an entry that is incomplete or inconsistent."""
     entries = _read(str(path or config.LEDGER_PATH))
     seen = set()
     for e in entries:
@@ -94,8 +65,7 @@ def load_ledger(path=None, *, unchecked: bool = False) -> pd.DataFrame:
 
 def _validate(e: dict, seen: set) -> None:
     where = f"ledger entry {e.get('id', '?')}"
-    missing = [f for f in _FIELDS if f not in e]
-    if missing:
+    if missing := [f for f in _FIELDS if f not in e]:
         raise ValueError(f"{where} lacks {missing}")
     if e["id"] in seen:
         raise ValueError(f"duplicate ledger id {e['id']}")
@@ -154,26 +124,11 @@ def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
 
 def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None = None,
             *, unchecked: bool = False) -> pd.DataFrame:  # fmt: skip
-    """Recompute every ledger entry on a cohort.
+    """Recompute every entry of ``ledger`` (default :func:`load_ledger` with ``unchecked``).
 
-    Parameters
-    ----------
-    cohort, ae : pandas.DataFrame
-        Cohort and adverse-event tables.
-    ledger : pandas.DataFrame, optional
-        Defaults to :func:`load_ledger` (with ``unchecked``).
-    unchecked : bool
-        Also list the ``not_checkable`` entries (status ``not checkable``,
-        ``reproduced`` False). By default only the checkable entries are listed,
-        so that "k of n reproduced" counts checkable entries.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``id``, ``chapter``, ``measure``, ``printed``, ``recomputed``
-        (formatted like the paper), ``value`` (unrounded), ``reproduced``,
-        ``where``, ``note`` (why a value is undefined, or why an entry cannot be
-        checked) and ``status`` (``reproduced`` / ``differs`` / ``not checkable``).
+    Returns ``id``, ``chapter``, ``measure``, ``printed``, ``recomputed`` (formatted like the
+    paper), ``value`` (unrounded), ``reproduced``, ``where``, ``note`` (why a value is
+    undefined or not checkable) and ``status`` (``reproduced``, ``differs``, ``not checkable``).
     """
     ledger = load_ledger(unchecked=unchecked) if ledger is None else ledger
     with derive.flags_cached(cohort):
@@ -194,41 +149,17 @@ def _compare(cohort, ae, ledger):
         reads_as = e.get("reads_as")
         target = e["printed"] if reads_as is None or pd.isna(reads_as) else reads_as
         ok = is_reproduced(value, e["kind"], target, decimals)
-        rows.append(
-            {
-                "id": e["id"],
-                "chapter": e["chapter"],
-                "measure": e["measure"],
-                "printed": e["printed"],
-                "recomputed": format_value(value, e["kind"], decimals),
-                "value": value,
-                "reproduced": ok,
-                "where": e["where"],
-                "note": note,
-                "status": "reproduced" if ok else "differs" if checkable else "not checkable",
-            }
-        )
-    return pd.DataFrame(rows, columns=list(_COLUMNS))
+        status = "reproduced" if ok else "differs" if checkable else "not checkable"
+        rows.append((format_value(value, e["kind"], decimals), value, ok, note, status))
+    out = ledger[["id", "chapter", "measure", "printed", "where"]].reset_index(drop=True)
+    found = pd.DataFrame(rows, columns=["recomputed", "value", "reproduced", "note", "status"])
+    return out.join(found)[list(_COLUMNS)]
 
 
 def chapter_report(chapter: str, cohort: pd.DataFrame, ae: pd.DataFrame) -> pd.DataFrame:
-    """The ledger comparison for one chapter, ready to show at the chapter's end.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``measure``, ``paper`` (as printed), ``this cohort`` (recomputed;
-        ``not recorded`` where the tables cannot check it), ``status``
-        (``reproduced`` / ``differs`` / ``not checkable``) and ``where`` (in the paper).
-    """
+    """The ledger comparison of one chapter, as shown at its end: ``measure``, ``paper``, ``this
+    cohort`` (``not recorded`` where the tables cannot check it), ``status``, ``where``."""
     ledger = load_ledger(unchecked=True)
     rep = compare(cohort, ae, ledger[ledger["chapter"] == chapter])
-    return pd.DataFrame(
-        {
-            "measure": rep["measure"].to_numpy(),
-            "paper": rep["printed"].to_numpy(),
-            "this cohort": rep["recomputed"].to_numpy(),
-            "status": rep["status"].to_numpy(),
-            "where": rep["where"].to_numpy(),
-        }
-    )
+    cols = {"measure": "measure", "printed": "paper", "recomputed": "this cohort"}
+    return rep[[*cols, "status", "where"]].rename(columns=cols)

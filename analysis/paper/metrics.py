@@ -1,11 +1,8 @@
 """Named computations behind the ledger of published numbers.
 
-Every entry of ``analysis/published.yml`` names one function of this module
-(``compute``) and its arguments (``args``).  Each function takes the cohort and
-adverse-event tables and returns one number (``nan`` where it is undefined,
-for example a median survival that is not reached).  The chapters call the
-same functions, so the prose, the tables, the tests and the reproducibility
-report share one implementation.
+Every entry of ``published.yml`` names one function of this module (``compute``) and its
+``args``; each takes the cohort and adverse-event tables and returns one number (``nan`` where
+undefined, e.g. a median not reached).  The chapters call the same functions.
 """
 
 from __future__ import annotations
@@ -16,8 +13,6 @@ import pandas as pd
 from ..data import derive
 from ..stats import proportions as stats
 from ..stats import survival
-
-__all__ = ["METRICS", "compute"]
 
 METRICS: dict = {}
 
@@ -79,13 +74,10 @@ def fisher_p(cohort, ae, outcome: str, by: str, among: str | list[str] | None = 
 
 
 def _endpoint(cohort, endpoint: str, among: str | None):
-    if endpoint == "os":
-        data, base = derive.os_table(cohort), np.ones(len(cohort), bool)
-    elif endpoint == "rfs":
-        data = derive.rfs_table(cohort)
-        base = derive.flags(cohort)["cr"].to_numpy()
-    else:
+    if endpoint not in ("os", "rfs"):
         raise ValueError(f"unknown endpoint {endpoint!r}")
+    data = derive.os_table(cohort) if endpoint == "os" else derive.rfs_table(cohort)
+    base = np.ones(len(cohort), bool) if endpoint == "os" else derive.flags(cohort)["cr"].to_numpy()
     m = _mask(cohort, among)[base]
     return data[m], derive.flags(cohort)[base][m]
 

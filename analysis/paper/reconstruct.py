@@ -1,42 +1,28 @@
 """Reconstruction of a patient-level cohort consistent with every published number.
 
-The paper publishes aggregates only.  This module searches, reproducibly and
-with a fixed seed, for individual patient data whose recomputed statistics
-equal every entry of the ledger of published numbers (``analysis/paper/published.yml``)
-at the printed precision; its targets are read from the ledger.  The result is **a** cohort consistent with the
+The paper publishes aggregates only.  A seeded search finds individual data whose recomputed
+statistics equal every entry of the ledger (``published.yml``) at the printed precision; its
+targets are read from the ledger.  The result is **a** cohort consistent with the
 publication, not the patients' records.
 
-How the search works
---------------------
-1. *Roles.*  The text fixes how many patients had each outcome (response, transplant
-   route, relapse, cause of death); which outcomes go together in one patient is partly
-   our reading.  The 19 courses are data (:data:`ROLES`, ``assumptions.yml``).
-2. *Order skeletons.*  Kaplan-Meier estimates and log-rank statistics depend on
-   times only through their order.  The 1-year OS of 64.2% +/- 12.1% admits three
-   orders of deaths (D) and censorings (C) before 12 months; the seventh death
-   must fall after 12 months while at least five remain at risk (median not
-   reached).  For each such order every split of the 19 positions into MRD
-   responders and non-responders is enumerated and those whose log-rank P rounds
-   to 0.023 are kept (:func:`order_skeletons`).
-3. *Times.*  In batches, a skeleton and an assignment of roles to its positions
-   are drawn; the times are drawn on a 0.1-month grid in that order with the
-   shortest at 1.7, the tenth (the median follow-up) at 11.0 and the longest at
-   28.5 months; transplant days, relapse, CAR-T and death times are drawn inside
-   clinically plausible windows (:data:`TIMING_RULES`); candidates that break a
-   rule, the relapse-free survival target or a "not significant" statement are
-   rejected.
-4. *Labels.*  For an accepted set of times, every Ph labelling (9 of 19) and
-   every >=50% blast labelling (7 of the 15 with overt disease) is enumerated and
-   those reproducing the log-rank P values 0.616 and 0.174 and all "no
-   difference" statements are kept; one is drawn with the seed.  Sex, age, time
-   from diagnosis and extramedullary disease are drawn to their published
-   medians and ranges and checked against the "no difference" statements.
-5. *Verification.*  The cohort is checked against the whole ledger
-   (:func:`analysis.paper.ledger.compare`); nothing is written unless every entry is
-   reproduced.
+1. *Roles.*  The 19 courses (response, transplant route, relapse, cause of death) are data
+   (:data:`ROLES`, ``assumptions.yml``); which outcomes go together is partly our reading.
+2. *Order skeletons.*  KM estimates and log-rank statistics depend on times only through
+   their order: every order of deaths and censorings that prints the 1-year OS and its SE
+   with the median not reached, and every split into MRD responders whose log-rank P prints
+   as the paper's (:func:`order_skeletons`).
+3. *Times.*  A skeleton and roles are drawn in batches; times on a 0.1-month grid in that
+   order with the paper's shortest, median and longest follow-up; transplant, relapse, CAR-T
+   and death times inside the windows of :data:`TIMING_RULES`; candidates breaking a rule,
+   the RFS target or a "not significant" statement are rejected.
+4. *Labels.*  Every Ph and >=50% blast labelling reproducing the paper's log-rank P values and
+   "no difference" statements is enumerated and one drawn; sex, age, time from diagnosis and
+   extramedullary disease are drawn to their published medians and ranges.
+5. *Verification.*  Nothing is returned unless every ledger entry is reproduced
+   (:func:`analysis.paper.ledger.compare`).
 
-Run ``python -m analysis.paper.reconstruct`` (or ``make reconstruct``) to regenerate
-``data/reconstructed/``; the output is identical byte for byte for a given seed.
+``python -m analysis.paper.reconstruct`` (``make reconstruct``) regenerates
+``data/reconstructed/``, byte for byte the same for a given seed.
 """
 
 from __future__ import annotations
@@ -60,9 +46,6 @@ from ..stats.consistency import logrank_screen as logrank_pvalues
 from ..stats.survival import kaplan_meier, survival_at
 from .ledger import load_ledger
 
-__all__ = ["ROLES", "TIMING_RULES", "ASSUMPTIONS", "assumptions_table", "order_skeletons",
-           "reconstruct", "main"]  # fmt: skip
-
 DEFAULT_SEED = 20211101
 CYCLE_DAYS = config.INFUSION_DAYS  # continuous infusion of one cycle
 CYCLE_GAP_DAYS = config.CYCLE_GAP_DAYS  # treatment-free interval between cycles
@@ -70,8 +53,7 @@ CYCLE_GAP_DAYS = config.CYCLE_GAP_DAYS  # treatment-free interval between cycles
 
 @dataclass(frozen=True)
 class Role:
-    """The course of one patient the search places in time (``assumptions.yml``, ``roles``:
-    the file's header explains the fields)."""
+    """One patient's course (``assumptions.yml``, ``roles``, whose header explains the fields)."""
 
     key: str
     overt: bool
@@ -95,27 +77,17 @@ class Role:
         return ("r" if self.mrd_response else "n") + ("D" if self.died else "C")
 
 
-def _load_assumptions() -> dict:
-    with open(config.ASSUMPTIONS_PATH, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-_CHOICES = _load_assumptions()
+_CHOICES = yaml.safe_load(config.ASSUMPTIONS_PATH.read_text(encoding="utf-8"))
 #: The 19 courses the search places in time (``assumptions.yml``, ``roles``).
 ROLES: tuple[Role, ...] = tuple(Role(**r) for r in _CHOICES["roles"])
 #: Clinical timing rules every reconstructed course obeys (``timing_rules``).
-TIMING_RULES: tuple[tuple[str, str], ...] = tuple(
-    (r["rule"], r["constraint"]) for r in _CHOICES["timing_rules"]
-)
+TIMING_RULES = tuple((r["rule"], r["constraint"]) for r in _CHOICES["timing_rules"])
 #: Choices the paper leaves open, with the reason for each (``assumptions``).
-ASSUMPTIONS: tuple[tuple[str, str, str], ...] = tuple(
-    (a["topic"], a["choice"], a["reason"]) for a in _CHOICES["assumptions"]
-)
+ASSUMPTIONS = tuple((a["topic"], a["choice"], a["reason"]) for a in _CHOICES["assumptions"])
 
 
 def assumptions_table() -> pd.DataFrame:
-    """Every assumption: ``topic``, ``choice``, ``reason`` and ``alternative`` (what would
-    change under another reading)."""
+    """Every assumption: ``topic``, ``choice``, ``reason``, ``alternative``."""
     return pd.DataFrame(_CHOICES["assumptions"], columns=["topic", "choice", "reason",
                                                           "alternative"])  # fmt: skip
 
@@ -136,28 +108,18 @@ def _number(key: str) -> float:
 
 
 def km_patterns() -> tuple[str, ...]:
-    """Orders of deaths and censorings before one year that print as the paper's 1-year OS.
-
-    :func:`analysis.stats.consistency.km_feasibility` of the ledger's patients, deaths,
-    1-year OS and its SE.
-    """
+    """Orders of deaths and censorings before one year that print the paper's 1-year OS ± SE."""
     t = targets()
     n, died = int(t["n_patients"]), int(t["n_died"])
     return km_feasibility(n, died, t["os_1y"], t["os_1y_se"]).orders
 
 
 def order_skeletons(target_p: float | None = None) -> np.ndarray:
-    """Orders of OS times compatible with the published OS statements.
+    """Orders of OS times compatible with the published OS statements, shape (k, 19).
 
-    Each skeleton is a sequence of 19 classes (``nD``, ``rD``, ``nC``, ``rC``:
-    MRD non-responder / responder, died / censored) in time order such that the
-    1-year OS is 64.2% +/- 12.1% with the 10th time a censoring and the 11th a
-    death before 12 months, the median is not reached, and the MRD log-rank P
-    rounds to ``target_p``.
-
-    Returns
-    -------
-    numpy.ndarray of str, shape (k, 19)
+    Each row gives the class of each time in order (``nD``, ``rD``, ``nC``, ``rC``: MRD
+    non-responder / responder, died / censored): 1-year OS 64.2% ± 12.1%, median not
+    reached, and the MRD log-rank P rounding to ``target_p``.
     """
     target_p = _number("os_mrd_p") if target_p is None else target_p
     out = []
@@ -204,14 +166,11 @@ def _rfs_reproduced(time, event) -> bool:
             and km["survival"].min() > 0.5)  # fmt: skip
 
 
-class _Progress:
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.start = time.perf_counter()
-
-    def __call__(self, msg: str) -> None:
-        if not self.quiet:
-            print(f"[{time.perf_counter() - self.start:6.1f} s] {msg}", file=sys.stderr, flush=True)
+def _progress(quiet: bool):
+    start = time.perf_counter()
+    return lambda msg: (
+        quiet or print(f"[{time.perf_counter() - start:6.1f} s] {msg}", file=sys.stderr, flush=True)
+    )
 
 
 _KEYS = [r.key for r in ROLES]
@@ -343,11 +302,6 @@ def _rfs_arrays(t, e, rel):
     return rt, re_, cr
 
 
-def _first_remission_hsct(hsct, rel):
-    """Transplanted in first remission: transplant before any relapse."""
-    return ~np.isnan(hsct) & (np.isnan(rel) | (hsct < rel))
-
-
 def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
     """Yield timelines that satisfy every time-only statement of the paper."""
     skeletons = order_skeletons()
@@ -369,7 +323,7 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
             if not _rfs_reproduced(rt, re_):
                 continue
             # "not significant" statements that involve times only
-            hs = _first_remission_hsct(hsct, rel)[cr]
+            hs = (~np.isnan(hsct) & (np.isnan(rel) | (hsct < rel)))[cr]  # HSCT in first remission
             p = logrank_pvalues(rt, re_, np.vstack([mrd[cr], hs]))
             p_os = logrank_pvalues(t[cr], e[cr], hs)[0]
             if min(p.min(), p_os) < 0.05:
@@ -482,7 +436,8 @@ def _adverse_events(rng, ids, overt, high_blasts, cycles, adult, transplanted):
     burden), grade 3 CRS preferably to one with >= 50% blasts; the fixed-dose
     reduction (28 to 14 micrograms/day) to an adult; the discontinuation after 14
     days to a one-cycle patient who was not transplanted (so that the transplant
-    interval, counted from the end of a 28-day infusion, is unaffected).
+    interval, counted from the end of a 28-day infusion, is unaffected).  The events beyond
+    grade 1-2 CRS are data (``assumptions.yml``, ``adverse_events``).
     """
     n = len(ids)
     overt_idx = np.flatnonzero(overt)
@@ -497,25 +452,12 @@ def _adverse_events(rng, ids, overt, high_blasts, cycles, adult, transplanted):
     dose_red = int(rng.choice([i for i in rest if adult[i]]))
     rest = [i for i in rest if i != dose_red]
     fn_more = [int(i) for i in rng.choice(rest, 2, replace=False)]
-    sepsis_more = fn_more[0]
     headache = int(rng.choice([i for i in rest if i not in fn_more]))
     hepato = int(rng.choice([i for i in range(n) if i not in crs]))
-    rows = []
-    for i, g in zip(others, grades):
-        rows.append((i, "cytokine release syndrome", int(g), "none"))
-    rows.append((crs3, "cytokine release syndrome", 3, "interrupted"))
-    rows += [
-        (disc, "febrile neutropenia", 3, "discontinued"),
-        (disc, "bacterial sepsis", 4, "discontinued"),
-        (disc, "heart failure", 3, "discontinued"),
-        (dose_red, "edema", 4, "dose reduced"),
-        (dose_red, "cardiac insufficiency", 3, "dose reduced"),
-        (fn_more[0], "febrile neutropenia", 3, "none"),
-        (fn_more[1], "febrile neutropenia", 3, "none"),
-        (sepsis_more, "bacterial sepsis", 4, "none"),
-        (headache, "headache", 1, "none"),
-        (hepato, "elevated liver enzymes", 4, "interrupted"),
-    ]
+    rows = [(i, "cytokine release syndrome", int(g), "none") for i, g in zip(others, grades)]
+    picks = (crs3, disc, dose_red, *fn_more, headache, hepato)
+    who = dict(zip(("crs3", "disc", "dose_red", "fn0", "fn1", "headache", "hepato"), picks))
+    rows += [(who[w], *event) for w, *event in _CHOICES["adverse_events"]]
     ae = pd.DataFrame(rows, columns=["row", "event", "grade", "action"])
     ae.insert(0, "patient_id", [ids[i] for i in ae.pop("row")])
     return ae.sort_values(["patient_id", "event"], kind="stable").reset_index(drop=True)
@@ -586,26 +528,16 @@ def _assemble(rng, t, e, hsct, days, rel, ph, high):
 
 
 def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
-    """Search for a cohort reproducing every published number.
+    """Search for a cohort reproducing every published number (same seed, same cohort).
 
-    Parameters
-    ----------
-    seed : int
-        Seed of the random number generator; the same seed gives the same cohort.
-    quiet : bool
-        Suppress progress messages (printed to standard error).
-
-    Returns
-    -------
-    cohort, adverse_events : pandas.DataFrame
-        Tables in the layout of ``data/reconstructed/`` (see the data dictionary).
-    report : pandas.DataFrame
-        The ledger comparison of the returned cohort (every row reproduced).
+    Returns ``cohort, adverse_events`` in the layout of ``data/reconstructed/`` and
+    ``report``, their ledger comparison (every row reproduced); ``quiet``: no progress
+    messages on standard error.
     """
     from .ledger import compare
 
     rng = np.random.default_rng(seed)
-    progress = _Progress(quiet)
+    progress = _progress(quiet)
     overt = np.array([r.overt for r in ROLES])
     for attempt, (t, e, hsct, days, rel) in enumerate(_search_times(rng, progress), 1):
         ph = _label_search(
@@ -632,33 +564,10 @@ def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
     raise RuntimeError("search exhausted")
 
 
-def write_tables(cohort: pd.DataFrame, ae: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Write the tables as CSV with a fixed, locale-free format (byte-for-byte stable)."""
-    from ..data.io import to_csv_text
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, df in (("cohort.csv", cohort), ("adverse_events.csv", ae)):
-        path = out_dir / name
-        path.write_text(to_csv_text(df), encoding="utf-8", newline="")
-        paths.append(path)
-    return paths
-
-
-def differing_files(out_dir: Path, cohort: pd.DataFrame, ae: pd.DataFrame) -> list[str]:
-    """Names of the files in ``out_dir`` that differ from the given tables (or are missing)."""
-    from ..data.io import to_csv_text
-
-    differ = []
-    for name, df in (("cohort.csv", cohort), ("adverse_events.csv", ae)):
-        path = Path(out_dir) / name
-        if not path.exists() or path.read_text(encoding="utf-8") != to_csv_text(df):
-            differ.append(name)
-    return differ
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m analysis.paper.reconstruct [--seed N] [--out DIR] [--check]``."""
+    from ..data.io import to_csv_text
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=config.RECONSTRUCTED_DIR)
@@ -668,14 +577,19 @@ def main(argv: list[str] | None = None) -> int:
         help="do not write; exit 1 if the files on disk differ from a fresh search",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    cohort, ae, report = reconstruct(args.seed, quiet=args.quiet)
+    cohort, ae, _ = reconstruct(args.seed, quiet=args.quiet)
+    # CSV with a fixed, locale-free format: byte for byte the same for a seed
+    texts = {"cohort.csv": to_csv_text(cohort), "adverse_events.csv": to_csv_text(ae)}
+    paths = {name: args.out / name for name in texts}
     if args.check:
-        differ = differing_files(args.out, cohort, ae)
+        differ = [n for n, p in paths.items() if not p.exists() or p.read_text("utf-8") != texts[n]]
         for name in differ:
-            print(f"{args.out / name} DIFFERS from a fresh reconstruction (seed {args.seed})")
+            print(f"{paths[name]} DIFFERS from a fresh reconstruction (seed {args.seed})")
         print("identical" if not differ else "check failed")
         return 0 if not differ else 1
-    for path in write_tables(cohort, ae, args.out):
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, path in paths.items():
+        path.write_text(texts[name], encoding="utf-8", newline="")
         print(f"wrote {path}")
     return 0
 

@@ -13,10 +13,6 @@ from ..data import data_dictionary, load_adverse_events, load_cohort
 from ..paper import compare, load_discrepancies, load_ledger, reconstruct
 from .baseline import LAYOUT
 
-__all__ = ["HEADLINE", "SOFTWARE", "intro_texts", "headline", "methods_texts", "roles",
-           "software", "platform_text", "dictionary", "assumptions", "timing_rules",
-           "discrepancies"]  # fmt: skip
-
 #: The intro's headline results (ledger id: measure) and the software the methods list.
 HEADLINE, SOFTWARE = LAYOUT["headline"], tuple(LAYOUT["software"])
 

@@ -11,9 +11,6 @@ from .. import format as fmt
 from ..data import derive
 from ..stats import median_range
 
-__all__ = ["LAYOUT", "SAY", "ASSUMED", "known", "note", "records_caption", "ledger_texts", "table1",
-           "table1_shown", "texts"]  # fmt: skip
-
 with open(config.PAPER_DIR / "tables.yml", encoding="utf-8") as _fh:
     #: How the book lays out the paper's tables (``analysis/paper/tables.yml``).
     LAYOUT = yaml.safe_load(_fh)

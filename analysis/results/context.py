@@ -1,9 +1,5 @@
-"""This cohort's response rates beside the published blinatumomab trials.
-
-The trials' figures live in ``config.LITERATURE_PATH``, each row with its source and what
-could be checked in it; this cohort's rows are computed from the cohort table.  Rates carry
-exact (Clopper-Pearson) 95% CIs from :mod:`analysis.stats.proportions`; labels, the
-literature file's columns and the sentences the data choose are in ``context.yml``.
+"""This cohort's response rates, with exact 95% CIs, beside the published blinatumomab trials
+(``config.LITERATURE_PATH``, each row with its source); labels and sentences: ``context.yml``.
 """
 
 from __future__ import annotations
@@ -17,11 +13,6 @@ from .. import format as fmt
 from ..data.derive import flags
 from ..paper.ledger import load_ledger
 from ..stats.proportions import compare_proportions, proportion
-
-__all__ = ["TRIAL_COLUMNS", "ENDPOINTS", "CHECKED_VALUES", "STUDY", "TEXTS", "derived_count",
-           "load_trials", "response_table", "format_response_table", "forest_rows", "texts",
-           "burden_table", "format_burden_table", "quote_check",
-           "format_quote_table"]  # fmt: skip
 
 TEXTS = yaml.safe_load((config.PACKAGE / "results" / "context.yml").read_text(encoding="utf-8"))
 #: Endpoints (the forest plot's groups, in order), values of ``checked``, file columns.

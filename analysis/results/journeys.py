@@ -1,9 +1,8 @@
 """Patient journeys: every course on one time axis, and how the cohort divides over time.
 
-Two times are drawn by convention, as the table does not record them: *cycles* are 28-day
-infusions every 6 weeks from month 0, cycles 2, 3, ... of a patient who relapsed starting at
-the relapse (Results, *Survival outcomes*); the *response* is marked at the end of cycle 1, or
-of the first infusion if the next event comes earlier.  Sentences and styles: ``journeys.yml``.
+Two times are conventions (not recorded): *cycles* are 28-day infusions every 6 weeks from
+month 0, after a relapse from the relapse on (Results, *Survival outcomes*); the *response*
+is marked at the end of cycle 1 (of the infusion if the next event comes earlier).
 """
 
 from __future__ import annotations
@@ -16,10 +15,7 @@ from .. import config
 from .. import format as fmt
 from ..data.derive import flags
 from ..stats.proportions import median_range
-
-__all__ = ["RESPONSE_GROUPS", "SWIMMER_MAX", "SWIMMER_SEED", "recorded", "response_group",
-           "cycle_table", "events_table", "swimmer_rows", "course_summary", "texts",
-           "patient_flow"]  # fmt: skip
+from .survival import column
 
 #: Response groups (bar colours of the swimmer plot), top to bottom.
 RESPONSE_GROUPS: tuple[str, ...] = ("CR, MRD response", "CR, no MRD response", "no CR")
@@ -29,13 +25,6 @@ CYCLE_M, INFUSION_M = (d / config.DAYS_PER_MONTH for d in (config.CYCLE_DAYS, co
 _MARGIN = 0.25  # months: the response marker moves to the end of the infusion this close
 #: Sentences the data choose (a data file beside this module).
 TEXTS = yaml.safe_load((config.PACKAGE / "results" / "journeys.yml").read_text(encoding="utf-8"))
-
-
-def _num(cohort: pd.DataFrame, column: str) -> np.ndarray:
-    """A column as floats; NaN throughout when it is missing or empty."""
-    if column not in cohort:
-        return np.full(len(cohort), np.nan)
-    return pd.to_numeric(cohort[column], errors="coerce").astype(float).to_numpy()
 
 
 def _flags(cohort: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -59,10 +48,10 @@ def response_group(cohort: pd.DataFrame) -> pd.Series:
 def cycle_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """Approximate cycles (module notes): ``patient_id``, ``cycle``, ``start_months``,
     ``end_months`` (end of the infusion, at most the end of follow-up), ``after_relapse``."""
-    k = np.nan_to_num(_num(cohort, "cycles")).astype(int).clip(0)
+    k = np.nan_to_num(column(cohort, "cycles")).astype(int).clip(0)
     idx = np.repeat(np.arange(len(cohort)), k)
     cycle = np.arange(idx.size) - np.repeat(np.cumsum(k) - k, k) + 1
-    rel_m, end = _num(cohort, "relapse_months")[idx], _num(cohort, "os_months")[idx]
+    rel_m, end = column(cohort, "relapse_months")[idx], column(cohort, "os_months")[idx]
     after = _flags(cohort)["relapse"][idx] & (cycle >= 2) & np.isfinite(rel_m)
     start = np.where(after, np.nan_to_num(rel_m) + (cycle - 2) * CYCLE_M, (cycle - 1) * CYCLE_M)
     out = pd.DataFrame({"patient_id": cohort["patient_id"].to_numpy()[idx], "cycle": cycle,
@@ -77,7 +66,7 @@ def events_table(cohort: pd.DataFrame) -> pd.DataFrame:
     f, cycles, ids = _flags(cohort), cycle_table(cohort), cohort["patient_id"].to_numpy()
     second = cycles[(cycles["cycle"] == 2) & cycles["after_relapse"]].set_index("patient_id")
     cols = ("hsct_months", "car_t_months", "relapse_months", "os_months")
-    hsct, car_t, rel, os_m = (_num(cohort, c) for c in cols)
+    hsct, car_t, rel, os_m = (column(cohort, c) for c in cols)
     nxt = np.fmin.reduce([hsct, car_t, rel, os_m, second["start_months"].reindex(ids).to_numpy()])
     resp = np.where(nxt <= CYCLE_M + _MARGIN, INFUSION_M, CYCLE_M)
     parts = {"cr": (f["cr"] & ~f["mrd_response"], resp),
@@ -95,12 +84,12 @@ def swimmer_rows(cohort: pd.DataFrame, max_patients: int = SWIMMER_MAX) -> pd.Da
     event), ``start_months``, ``end_months``; a seeded sample above ``max_patients``."""
     if len(cohort) > max_patients:
         cohort = cohort.sample(n=max_patients, random_state=SWIMMER_SEED)
-    key = pd.DataFrame({"g": response_group(cohort).cat.codes, "fu": -_num(cohort, "os_months"),
+    key = pd.DataFrame({"g": response_group(cohort).cat.codes, "fu": -column(cohort, "os_months"),
                         "id": cohort["patient_id"].astype(str)}, index=cohort.index)  # fmt: skip
     c = cohort.loc[key.sort_values(["g", "fu", "id"], kind="mergesort").index]
     ids, ev = c["patient_id"].to_numpy(), events_table(c)
     out = pd.concat([pd.DataFrame({"patient_id": ids, "element": "follow-up", "start_months": 0.0,
-                                   "end_months": _num(c, "os_months")}),
+                                   "end_months": column(c, "os_months")}),
                      cycle_table(c).assign(element="infusion"),
                      ev.set_axis(["patient_id", "element", "start_months"], axis=1).assign(
                          end_months=ev["months"])], ignore_index=True)  # fmt: skip
@@ -122,13 +111,13 @@ def course_summary(cohort: pd.DataFrame) -> dict[str, int | float]:
           "died_without_relapse_in_cr": f["cr"] & ~f["relapse"] & f["died"],
           "relapse_second_cycle": ids.isin(cycles.loc[cycles["after_relapse"], "patient_id"]),
           "response_early": ids.isin(events.loc[early, "patient_id"]).to_numpy()}  # fmt: skip
-    f["no_hsct_multi_cycle"] = f["no_hsct"] & (np.nan_to_num(_num(cohort, "cycles")) > 1)
-    group, fu, out = response_group(cohort).to_numpy(), _num(cohort, "os_months"), {}
+    f["no_hsct_multi_cycle"] = f["no_hsct"] & (np.nan_to_num(column(cohort, "cycles")) > 1)
+    group, fu, out = response_group(cohort).to_numpy(), column(cohort, "os_months"), {}
     for g, key in zip(RESPONSE_GROUPS, ("cr_mrd", "cr_no_mrd", "no_cr")):
         f |= {key: group == g} | {f"{x}_in_{key}": (group == g) & f[x] for x in (
             "hsct", "car_t", "died", "alive", "no_hsct", "no_hsct_multi_cycle")}  # fmt: skip
         out[f"fu_median_in_{key}"] = median_range(fu[group == g])[0]
-    for name, x in (("hsct_months", _num(cohort, "hsct_months")[f["hsct"]]), ("fu", fu)):
+    for name, x in (("hsct_months", column(cohort, "hsct_months")[f["hsct"]]), ("fu", fu)):
         out |= dict(zip((f"{name}_median", f"{name}_min", f"{name}_max"), median_range(x)))
     return {"n": len(cohort)} | out | {f"n_{k}": int(np.sum(v)) for k, v in f.items()} | {
         "infusion_days": config.INFUSION_DAYS, "cycle_days": config.CYCLE_DAYS,
@@ -157,7 +146,7 @@ def _stages(cohort: pd.DataFrame) -> list:
     label, mask), or None where the stage does not apply to it (MRD without CR)."""
     f, rec = _flags(cohort), recorded(cohort)
     cr, mrd, rel, died = f["cr"], f["mrd_response"], f["relapse"], f["died"]
-    timed = np.isfinite(_num(cohort, "hsct_months") - _num(cohort, "relapse_months"))
+    timed = np.isfinite(column(cohort, "hsct_months") - column(cohort, "relapse_months"))
     untimed = f["hsct"] & cr & rel & ~timed
     first = f["hsct_first_remission"] & ~untimed
     cons = [("hsct", "allo-HSCT", first), ("no_hsct", "no allo-HSCT", ~first & ~untimed),
@@ -177,11 +166,9 @@ def _stages(cohort: pd.DataFrame) -> list:
 
 
 def patient_flow(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The patient-flow diagram: a tree in time order whose boxes partition each stage.
-
-    Columns: ``box`` (path of keys), ``parent``, ``stage`` to ``last_stage`` (a box spans the
-    stages that do not apply to it), ``title``, ``label``, ``n``, ``first`` and ``last`` (its
-    leaves, in order: children are contiguous, so arrows cannot cross).  No empty boxes.
+    """The patient-flow diagram, a tree in time order whose (non-empty) boxes partition each
+    stage: ``box`` (path of keys), ``parent``, ``stage`` to ``last_stage`` (a box spans the
+    stages that do not apply to it), ``title``, ``label``, ``n``, ``first`` and ``last`` leaf.
 
     >>> from analysis import load_cohort
     >>> flow = patient_flow(load_cohort()).set_index("box")["n"]

@@ -1,9 +1,8 @@
 """Kaplan-Meier panels: the tidy tables every survival figure and table of the book draws.
 
-A :class:`Panel` is an endpoint, perhaps restricted and split into curves by a flag: those
-*with* it are the "comparison" curve, the others the "reference" (hazard ratios compare them
-in that order). :func:`figure_data` is what :mod:`analysis.figures.km` draws (KMunicate;
-Morris et al., BMJ Open 2019), the figure's source data, and what ``make verify`` checks.
+A :class:`Panel` is an endpoint, perhaps restricted and split by a flag into "comparison"
+(with it) and "reference" curves (hazard ratios compare them in that order);
+:func:`figure_data` is what :mod:`analysis.figures.km` draws and ``make verify`` checks.
 """
 
 from __future__ import annotations
@@ -20,12 +19,6 @@ from .. import config
 from .. import format as fmt
 from ..data import derive
 from ..stats import survival
-
-__all__ = ["LABELS", "SPLIT_LABELS", "YLABELS", "SPARSE_AT_RISK", "MARKS_MAX", "Panel",
-           "endpoint_data", "population", "steps", "risk_table", "p_hr_lines", "figure_note",
-           "comparison", "summary", "bands_overlap", "time_ticks", "figure_data", "sentence",
-           "estimate_texts", "medians_text", "for_this_build", "panel_table",
-           "plot_text"]  # fmt: skip
 
 #: Labels and sentences of the survival chapters (``results/survival.yml``).
 LABELS = yaml.safe_load((config.PACKAGE / "results" / "survival.yml").read_text("utf-8"))
@@ -122,8 +115,7 @@ def comparison(data: pd.DataFrame, split: str) -> dict:
 
 
 def plot_text(p_value, hr, lower, upper, test: str = "log-rank") -> str:
-    """The two lines a Kaplan-Meier figure prints (:func:`p_hr_lines`), for tests other than
-    the log-rank (e.g. Mantel-Byar)."""
+    """The two lines a Kaplan-Meier figure prints (:func:`p_hr_lines`), e.g. for Mantel-Byar."""
     return "\n".join(p_hr_lines(p_value, hr, lower, upper, test))
 
 

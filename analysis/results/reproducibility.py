@@ -12,8 +12,6 @@ from ..paper.audit import INDEPENDENT
 from . import km
 from .sensitivity import say
 
-__all__ = ["PAPER_FIGURES", "summary", "texts", "unchecked", "figure_fingerprints"]
-
 _SPLITS = (None, "ph_positive", "high_blasts", "mrd_response")
 #: The panels of the paper's Figures 1-3 (Results, *Survival outcomes*; Figure 3 in our reading).
 PAPER_FIGURES = {1: [km.Panel("os", s) for s in _SPLITS], 2: [km.Panel("rfs", s) for s in _SPLITS],

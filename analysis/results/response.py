@@ -10,9 +10,6 @@ from ..data import derive
 from ..stats import compare_proportions, proportion
 from .baseline import LAYOUT, SAY, known
 
-__all__ = ["SUBGROUPS", "P_UNDEFINED_NOTE", "summary", "summary_shown", "table3",
-           "table3_shown", "texts"]  # fmt: skip
-
 #: Subgroups of Table 3: key, characteristic, (flag, label) of the two groups, source column.
 SUBGROUPS = tuple((k, c, tuple(a), tuple(b), col) for k, c, a, b, col in LAYOUT["table3"])
 

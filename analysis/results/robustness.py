@@ -19,10 +19,6 @@ from ..paper import load_ledger, metrics
 from . import km, sensitivity
 from .sensitivity import say
 
-__all__ = ["DEFAULT_SEEDS", "QUANTITIES_PATH", "PANELS", "quantities", "cohort_quantities",
-           "compute_values", "robustness", "summarise", "tables", "texts",
-           "figure_data"]  # fmt: skip
-
 #: Seeds of the reconstructions compared.
 DEFAULT_SEEDS = tuple(range(1, 21))
 #: The quantities compared (data, like the ledger).

@@ -10,10 +10,6 @@ from .. import config
 from .. import format as fmt
 from .baseline import ASSUMED, LAYOUT, SAY
 
-__all__ = ["CODING", "ACTIONS", "TERMS", "GRADES", "MAX_TILES", "MAX_LISTED", "coded",
-           "worst_grades", "table2", "table2_shown", "grade_plausibility", "actions",
-           "actions_shown", "tiles", "texts"]  # fmt: skip
-
 with open(config.PAPER_DIR / "ae_terms.yml", encoding="utf-8") as _fh:
     #: The term mapping (``ae_terms.yml``, one row per PT; its header gives the sources).
     CODING = pd.DataFrame(yaml.safe_load(_fh)["terms"])

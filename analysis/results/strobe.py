@@ -8,8 +8,6 @@ import yaml
 
 from .. import config
 
-__all__ = ["STATUS", "checklist", "coverage", "myst_table"]
-
 #: How the paper addresses an item (our reading), in the order the chapter counts them.
 STATUS = ("yes", "partly", "no", "not applicable")
 _ROLE = re.compile(r"\{(?:doc|ref|numref)\}`([^`]+)`")

@@ -15,11 +15,6 @@ from ..data import derive
 from ..stats import proportions, survival
 from . import km
 
-__all__ = ["PANELS", "MRD_DAYS", "MRD_LANDMARK", "MRD_PANELS", "column", "recorded", "join",
-           "not_recorded", "truncate", "course", "endpoint_texts",
-           "followup", "verdict", "grouped", "mrd_periods", "mrd_tests", "mrd_texts",
-           "events_table", "texts"]  # fmt: skip
-
 #: The paper's Figures 1 (OS) and 2 (RFS), panels a-d, by endpoint (``survival.yml``).
 PANELS: dict[str, dict[str, km.Panel]] = {
     end: {k: km.Panel(**v) for k, v in panels.items()}

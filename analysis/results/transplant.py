@@ -15,9 +15,6 @@ from . import km
 from . import survival as surv
 from .survival import column, recorded
 
-__all__ = ["PANELS", "PATHWAY_LABELS", "COUNTS", "transplants", "transplant_table",
-           "pathway_table", "texts"]  # fmt: skip
-
 #: The paper's Figure 3 by allo-HSCT in first remission and by any allo-HSCT (``survival.yml``).
 PANELS = {k: km.Panel(**v) for k, v in km.LABELS["panels"]["transplant"].items()}
 #: Names of the ``hsct_pathway`` values; the counts quoted, ``[flags, optional column needed]``.

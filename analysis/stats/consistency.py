@@ -1,14 +1,11 @@
 """What no library does: can printed numbers arise from some data at all?
 
-- :func:`prints_as` / :func:`grim`: which counts ``k`` of ``n`` give a printed percentage
-  (the GRIM test of Brown and Heathers, Soc Psychol Personal Sci 2017;8:363-9);
-- :func:`km_feasibility`: which orders of deaths and censorings give a printed
-  Kaplan-Meier estimate with its printed Greenwood SE;
-- :func:`logrank_screen`: log-rank P values of thousands of two-group labellings of the
-  same patients at once, for the reconstruction search, which tries every labelling.
-  lifelines tests one labelling per call (a few milliseconds each); this screen agrees with
-  :func:`lifelines.statistics.logrank_test` to 1e-12 (``tests/test_stats.py``), and every
-  cohort the search keeps is checked again through lifelines by the ledger.
+:func:`grim` (Brown and Heathers, Soc Psychol Personal Sci 2017;8:363-9): the counts ``k`` of
+``n`` that give a printed percentage; :func:`km_feasibility`: the orders of deaths and
+censorings that give a printed Kaplan-Meier estimate with its Greenwood SE;
+:func:`logrank_screen`: log-rank P values of thousands of labellings at once for the
+reconstruction search (lifelines tests one per call; this agrees with its ``logrank_test``
+to 1e-12, ``tests/test_stats.py``, and the ledger re-checks every kept cohort with lifelines).
 """
 
 from __future__ import annotations
@@ -20,9 +17,6 @@ import numpy as np
 from scipy import stats
 
 from ..format import round_half_up
-
-__all__ = ["decimals_of", "prints_as", "grim", "KMFeasibility", "km_feasibility",
-           "logrank_screen"]  # fmt: skip
 
 
 def decimals_of(printed: str) -> int:
@@ -56,16 +50,9 @@ def grim(printed: str, n: int) -> list[int]:
 class KMFeasibility:
     """Orders of events (D) and censorings (C) that reproduce a printed estimate.
 
-    Attributes
-    ----------
-    orders : tuple of str
-        Orders up to the time of the estimate whose estimate and Greenwood SE print as
-        the paper's, and after which the remaining events can fall without the median
-        being reached.
-    orders_any_median : int
-        Orders that reproduce the estimate and SE, whatever the median.
-    orders_half_width : int
-        Orders reproducing the estimate if the printed ``±`` were 1.96 SE.
+    ``orders``: those (up to the estimate's time) whose estimate and Greenwood SE print as the
+    paper's and after which the median can stay unreached; ``orders_any_median``: how many
+    reproduce them whatever the median; ``orders_half_width``: how many if ``±`` were 1.96 SE.
     """
 
     orders: tuple[str, ...]
@@ -111,12 +98,9 @@ def _km_orders(n, events, estimate, se, z):
 def km_feasibility(n: int, events: int, estimate: str, se: str) -> KMFeasibility:
     """Can a Kaplan-Meier estimate of ``n`` patients with ``events`` events print as given?
 
-    The estimate and its Greenwood SE depend only on the order of events and censorings
-    before the time of the estimate, so every order with at most ``events`` events is
-    enumerated (ties give the same values as the same events one after another).
+    Estimate and SE depend only on the order of events and censorings before its time, so
+    every order with at most ``events`` events is enumerated (ties act as consecutive events).
 
-    Examples
-    --------
     >>> km_feasibility(19, 7, "64.2", "12.1").orders
     ('DDDCCDDCCCD', 'DDCDDCDCCCD', 'CDDDDDCCCCD')
     """
@@ -126,20 +110,8 @@ def km_feasibility(n: int, events: int, estimate: str, se: str) -> KMFeasibility
 
 
 def logrank_screen(time, event, groups) -> np.ndarray:
-    """Log-rank P values of many two-group labellings of the same patients.
-
-    Parameters
-    ----------
-    time, event : array-like, shape (n,)
-        Shared by every labelling.
-    groups : array-like of bool, shape (k, n)
-        One labelling per row.
-
-    Returns
-    -------
-    numpy.ndarray, shape (k,)
-        P values (``nan`` where a group is empty); equal to lifelines' ``logrank_test``.
-    """
+    """Log-rank P values (``nan`` where a group is empty) of each row of ``groups`` (bool,
+    shape (k, n)), a labelling of the patients with ``time`` and ``event``."""
     t, e = np.asarray(time, float), np.asarray(event, int)
     g = np.atleast_2d(np.asarray(groups, dtype=bool))
     order = np.argsort(t, kind="stable")

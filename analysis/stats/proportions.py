@@ -1,10 +1,8 @@
 """Proportions, their confidence intervals and tests of 2x2 tables (scipy and statsmodels).
 
-The paper gives exact (Clopper-Pearson) 95% intervals ("12/15, 95% CI 51.9-95.7",
-:func:`scipy.stats.binomtest`) and compares categorical variables with Fisher's exact test
-or the chi-square test (:func:`scipy.stats.fisher_exact`, :func:`scipy.stats.chi2_contingency`).
-Wilson, Jeffreys and Wald intervals, for the sensitivity and audit chapters, come from
-:func:`statsmodels.stats.proportion.proportion_confint`.
+The paper's exact (Clopper-Pearson) 95% intervals ("12/15, 95% CI 51.9-95.7") come from
+:func:`scipy.stats.binomtest`, Wilson, Jeffreys and Wald from statsmodels'
+``proportion_confint``; its tests are Fisher's exact and the chi-square test (scipy).
 """
 
 from __future__ import annotations
@@ -18,17 +16,6 @@ from statsmodels.stats.proportion import proportion_confint
 
 from .. import config
 
-__all__ = [
-    "CI_METHODS",
-    "Proportion",
-    "proportion",
-    "proportion_ci",
-    "fisher_exact",
-    "chi_square",
-    "compare_proportions",
-    "median_range",
-]
-
 #: Interval methods and their names in the book.
 CI_METHODS: dict[str, str] = {
     "exact": "exact (Clopper-Pearson)",
@@ -39,11 +26,8 @@ CI_METHODS: dict[str, str] = {
 
 
 def proportion_ci(k: int, n: int, method: str = "exact", alpha: float = config.ALPHA):
-    """Two-sided confidence interval of ``k/n`` as proportions (0-1).
-
-    ``exact`` is :meth:`scipy.stats.binomtest(k, n).proportion_ci` (Clopper-Pearson, the
-    paper's method); ``wilson``, ``jeffreys`` and ``wald`` (``normal``, clipped to 0-1) are
-    :func:`statsmodels.stats.proportion.proportion_confint`.
+    """Two-sided confidence interval of ``k/n`` (0-1) by a method of :data:`CI_METHODS`
+    (``wald``: statsmodels' ``normal``, clipped to 0-1).
 
     Examples
     --------
@@ -92,12 +76,7 @@ def _table(table) -> np.ndarray | None:
 
 def fisher_exact(table) -> float:
     """Two-sided Fisher exact P of a 2x2 table (rows: groups; columns: yes, no); ``nan`` if a
-    margin is 0.
-
-    Examples
-    --------
-    The paper's CR by previous transplant (Results, *Treatment response*): 0 of 2 against
-    12 of 13.
+    margin is 0.  The paper's CR by previous transplant (Results, *Treatment response*):
 
     >>> round(fisher_exact([[0, 2], [12, 1]]), 3)
     0.029
@@ -113,17 +92,9 @@ def chi_square(table, correction: bool = False) -> float:
 
 
 def compare_proportions(outcome, group, *, test: str = "auto") -> dict:
-    """Compare a binary outcome between two groups.
-
-    ``test="auto"`` uses Fisher's exact test when an expected count is below 5, the
-    chi-square test otherwise (the paper's "chi-square test or Fisher's exact test").
-
-    Returns
-    -------
-    dict
-        ``k1, n1`` (yes / total in group True), ``k0, n0`` (group False), ``p_value`` and
-        ``test`` (the test used).
-    """
+    """Compare a binary outcome between two groups: ``k1, n1`` (yes / total in group True),
+    ``k0, n0`` (group False), ``p_value`` and ``test``; ``test="auto"``: Fisher's exact test if
+    an expected count is below 5, else chi-square (the paper's "chi-square or Fisher's")."""
     o, g = np.asarray(outcome, dtype=bool), np.asarray(group, dtype=bool)
     table = np.array([[(o & g).sum(), (~o & g).sum()], [(o & ~g).sum(), (~o & ~g).sum()]])
     used = test
