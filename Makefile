@@ -57,6 +57,7 @@ help:
 	@echo "make docx         Word edition: _build/docx/book.docx and one DOCX per results table"
 	@echo "make lab          JupyterLab, chapters open as notebooks (DATA=... as for make book)"
 	@echo "make notebook CHAPTER=survival  execute one chapter into _build/notebooks/survival.ipynb"
+	@echo "                  (or: .venv/bin/jupytext --to ipynb --execute book/survival.md)"
 	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
 	@echo "make verify       re-execute every chapter, recompute every published number, compare"
 	@echo "                  the figures' data with the previous run (after make book)"
@@ -134,13 +135,15 @@ docx: html
 lab: check-data
 	env -u BOOK_SOURCE_DATA $(BIN)/jupyter lab --config=config/jupyter/jupyter_lab_config.py $(LAB_ARGS)
 
-# One chapter executed in a fresh kernel, as `jupytext --to ipynb --execute` does.
+# One chapter executed in a fresh kernel of the venv, as `jupytext --to ipynb --execute` does;
+# its figures and tables save their data in $(NOTEBOOKS)/source_data, not the build's.
+NOTEBOOKS ?= _build/notebooks
 notebook: check-data
 	@test -f "book/$(CHAPTER).md" || { echo "usage: make notebook CHAPTER=<name of a file in book/, e.g. survival>"; exit 2; }
-	mkdir -p _build/notebooks
-	env -u BOOK_SOURCE_DATA $(BIN)/jupytext --to ipynb --execute --run-path book \
-	  --output _build/notebooks/$(CHAPTER).ipynb book/$(CHAPTER).md
-	@echo "Notebook: _build/notebooks/$(CHAPTER).ipynb"
+	mkdir -p $(NOTEBOOKS)
+	BOOK_SOURCE_DATA=$(abspath $(NOTEBOOKS))/source_data $(BIN)/jupytext --to ipynb --execute \
+	  --run-path book --output $(NOTEBOOKS)/$(CHAPTER).ipynb book/$(CHAPTER).md
+	@echo "Notebook: $(NOTEBOOKS)/$(CHAPTER).ipynb (the data behind its figures and tables: $(NOTEBOOKS)/source_data/)"
 
 # --- checks --------------------------------------------------------------------------------
 
