@@ -133,7 +133,8 @@ docx: html
 # JupyterLab from the venv, offline (config/jupyter/); LAB_ARGS="--no-browser --port=8899" etc.
 # Running a chapter there does not touch the build's source data (BOOK_SOURCE_DATA unset).
 lab: check-data
-	env -u BOOK_SOURCE_DATA $(BIN)/jupyter lab --config=config/jupyter/jupyter_lab_config.py $(LAB_ARGS)
+	env -u BOOK_SOURCE_DATA $(BIN)/jupyter lab --config=config/jupyter/jupyter_lab_config.py \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # One chapter executed in a fresh kernel of the venv, as `jupytext --to ipynb --execute` does;
 # its figures and tables save their data in $(NOTEBOOKS)/source_data, not the build's.

@@ -110,8 +110,9 @@ def build_stamp() -> dict[str, str]:
     if adam is not None:
         files = sorted(p for p in adam.iterdir() if p.is_file())
     else:
-        files = [Path(str(p).split("#")[0]) for p in (config.cohort_path(),
-                                                      config.adverse_events_path())]  # fmt: skip
+        files = [
+            Path(str(p).split("#")[0]) for p in (config.cohort_path(), config.adverse_events_path())
+        ]
     files = [p for p in files if p.is_file()]
 
     def shown(path: Path) -> str:
@@ -129,7 +130,10 @@ def build_stamp() -> dict[str, str]:
 
 
 _TEX_SPECIALS = {c: "\\" + c for c in "&%$#_{}"} | {
-    "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    "\\": r"\textbackslash{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def tex_escape(text: str) -> str:
@@ -252,8 +256,11 @@ def _calls(tree: ast.AST, imports: dict[str, str]) -> list[tuple[str, str]]:
 
 def _cell_tree(source: str) -> ast.AST | None:
     try:
-        return ast.parse("\n".join(line for line in source.splitlines()
-                                   if not line.lstrip().startswith(("%", "!"))))  # fmt: skip
+        return ast.parse(
+            "\n".join(
+                line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+            )
+        )
     except SyntaxError:
         return None
 
@@ -288,7 +295,9 @@ def producers(source_path: Path) -> dict[str, list[tuple[str, str, int]]]:
             and re.fullmatch(r"(fig|tbl)-[\w-]+", n.value)
         }
         calls = _calls(tree, imports)
-        reads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        reads = {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
         for name in reads:
             calls += assigned.get(name, [])
         refs = []
@@ -356,7 +365,9 @@ class ReaderLinks(SphinxPostTransform):
         here = app.builder.get_target_uri(docname)
         data = _source_data(app)
         code = _producers_of(app, docname)
-        for node in list(self.document.findall(lambda n: isinstance(n, nodes.figure | nodes.table))):
+        for node in list(
+            self.document.findall(lambda n: isinstance(n, nodes.figure | nodes.table))
+        ):
             labels = [i for i in node["ids"] if i.startswith(("fig-", "tbl-"))]
             if isinstance(node, nodes.figure):
                 caption = next(iter(node.findall(nodes.caption)), None)
@@ -372,8 +383,10 @@ class ReaderLinks(SphinxPostTransform):
                     logger.warning(
                         f"{label} has no source data ({label}.csv): figures pass name= to the "
                         "figure function, tables are analysis.display.NumberedTable",
-                        location=node, type="reader_copy", subtype="source_data",
-                    )  # fmt: skip
+                        location=node,
+                        type="reader_copy",
+                        subtype="source_data",
+                    )
                 continue
             para = nodes.paragraph(classes=["source-data"])
             uri = relative_uri(here, f"{SOURCE_DATA}/{csv.name}")
@@ -415,19 +428,22 @@ class ReaderLinks(SphinxPostTransform):
                 "",
                 nodes.Text("Add "),
                 nodes.literal("", "DATA=cohort.csv AES=adverse_events.csv"),
-                nodes.Text(" to either command to run it on your own cohort "
-                           "(see the README)."),  # fmt: skip
+                nodes.Text(" to either command to run it on your own cohort (see the README)."),
             )
         downloads = nodes.paragraph("", "", nodes.strong("", "Downloads: "))
         if has_code:
             notebook = relative_uri(here, f"{NOTEBOOKS}/{stem}.ipynb")
-            downloads += [_link(f"{stem}.ipynb", notebook, download=True),
-                          nodes.Text(" (executed notebook) · ")]  # fmt: skip
+            downloads += [
+                _link(f"{stem}.ipynb", notebook, download=True),
+                nodes.Text(" (executed notebook) · "),
+            ]
         source = relative_uri(here, f"_sources/{docname}.md")
-        downloads += [_link(f"{stem}.md", source, download=True),
-                      nodes.Text(" (chapter source) · "),
-                      _link(PDF, relative_uri(here, PDF), download=True),
-                      nodes.Text(" (the whole book)")]  # fmt: skip
+        downloads += [
+            _link(f"{stem}.md", source, download=True),
+            nodes.Text(" (chapter source) · "),
+            _link(PDF, relative_uri(here, PDF), download=True),
+            nodes.Text(" (the whole book)"),
+        ]
         box += downloads
         sections[0] += box
 
@@ -467,12 +483,27 @@ def _download_menu(app, pagename, templatename, context, doctree) -> None:
         kept = [b for b in group["buttons"] if b.get("label") == "download-source-button"]
         if doctree is not None and _has_code(app.env, pagename):
             stem = Path(pagename).name
-            kept.insert(0, {"type": "link", "url": pathto(f"{NOTEBOOKS}/{stem}.ipynb", 1),
-                            "text": ".ipynb", "icon": "fas fa-code", "label":
-                            "download-notebook-button", "tooltip": "Executed notebook"})  # fmt: skip
-        kept.append({"type": "link", "url": pathto(PDF, 1), "text": ".pdf",
-                     "icon": "fas fa-file-pdf", "label": "download-pdf-button",
-                     "tooltip": "The whole book as PDF"})  # fmt: skip
+            kept.insert(
+                0,
+                {
+                    "type": "link",
+                    "url": pathto(f"{NOTEBOOKS}/{stem}.ipynb", 1),
+                    "text": ".ipynb",
+                    "icon": "fas fa-code",
+                    "label": "download-notebook-button",
+                    "tooltip": "Executed notebook",
+                },
+            )
+        kept.append(
+            {
+                "type": "link",
+                "url": pathto(PDF, 1),
+                "text": ".pdf",
+                "icon": "fas fa-file-pdf",
+                "label": "download-pdf-button",
+                "tooltip": "The whole book as PDF",
+            }
+        )
         group["buttons"] = kept
 
 
@@ -526,8 +557,11 @@ def _executed_notebooks(app, out: Path) -> None:
         try:
             record = cache_.match_cache_notebook(notebook)
         except KeyError:
-            logger.warning(f"{docname} is not in the execution cache: no executed notebook",
-                           type="reader_copy", subtype="notebook")  # fmt: skip
+            logger.warning(
+                f"{docname} is not in the execution cache: no executed notebook",
+                type="reader_copy",
+                subtype="notebook",
+            )
             continue
         created = record.created
         if created.tzinfo is None:  # jupyter-cache stores UTC without a zone
@@ -566,12 +600,22 @@ def build_download_role(name, rawtext, text, lineno, inliner, options=None, cont
     if app.builder.format != "html":
         return [node], []
     if not (BUILD / path).is_file():
-        logger.warning(f"{{build-download}} {path}: no _build/{path} (run the make step that "
-                       "writes it before the HTML build)", location=(env.docname, lineno),
-                       type="reader_copy", subtype="download")  # fmt: skip
+        logger.warning(
+            f"{{build-download}} {path}: no _build/{path} (run the make step that "
+            "writes it before the HTML build)",
+            location=(env.docname, lineno),
+            type="reader_copy",
+            subtype="download",
+        )
     here = app.builder.get_target_uri(env.docname)
-    ref = nodes.reference(rawtext, "", node, internal=False,
-                          refuri=relative_uri(here, f"{DOWNLOADS}/{path}"), classes=["download"])  # fmt: skip
+    ref = nodes.reference(
+        rawtext,
+        "",
+        node,
+        internal=False,
+        refuri=relative_uri(here, f"{DOWNLOADS}/{path}"),
+        classes=["download"],
+    )
     return [ref], []
 
 
@@ -614,8 +658,10 @@ class IntroChapter(SphinxPostTransform):
         section = next(iter(self.document.findall(nodes.section)), None)
         if section is None:
             return
-        opening = (rf"\chapter*{{{title}}}\phantomsection\addcontentsline{{toc}}{{chapter}}"
-                   rf"{{{title}}}\markboth{{{title}}}{{{title}}}" + "\n")  # fmt: skip
+        opening = (
+            rf"\chapter*{{{title}}}\phantomsection\addcontentsline{{toc}}{{chapter}}"
+            rf"{{{title}}}\markboth{{{title}}}{{{title}}}" + "\n"
+        )
         index = 1 if section.children and isinstance(section[0], nodes.title) else 0
         section.insert(index, nodes.raw("", opening, format="latex"))
 
@@ -633,8 +679,7 @@ class SortBibliography(SphinxPostTransform):
         import unicodedata
 
         def key(citation: nodes.citation) -> str:
-            text = " ".join(c.astext() for c in citation.children
-                            if not isinstance(c, nodes.label))  # fmt: skip
+            text = " ".join(c.astext() for c in citation.children if not isinstance(c, nodes.label))
             return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
         parents = {id(c.parent): c.parent for c in self.document.findall(nodes.citation)}
@@ -644,9 +689,9 @@ class SortBibliography(SphinxPostTransform):
                 continue
             first = parent.index(citations[0])
             others = [c for c in parent.children if not isinstance(c, nodes.citation)]
-            if parent.children[first:first + len(citations)] != citations:
+            if parent.children[first : first + len(citations)] != citations:
                 continue  # citations mixed with other content: leave them
-            parent.children = (others[:first] + sorted(citations, key=key) + others[first:])
+            parent.children = others[:first] + sorted(citations, key=key) + others[first:]
 
 
 #: Set inside a paragraph, this indents all its lines but the first (TeX reads it at the end).
@@ -667,8 +712,9 @@ class BibliographyInPlace(SphinxPostTransform):
 
     def run(self, **kwargs) -> None:
         for citation in list(self.document.findall(nodes.citation)):
-            anchors = "".join(rf"\hypertarget{{cite.{citation['docname']}:{i}}}{{}}"
-                              for i in citation["ids"])  # fmt: skip
+            anchors = "".join(
+                rf"\hypertarget{{cite.{citation['docname']}:{i}}}{{}}" for i in citation["ids"]
+            )
             body = [c for c in citation.children if not isinstance(c, nodes.label)]
             para = nodes.paragraph(classes=["bibliography-entry"])
             para += nodes.raw("", r"\phantomsection" + anchors + HANGING, format="latex")
@@ -707,7 +753,6 @@ class Translator(LaTeXTranslator):
 
     def _short(self, node) -> str:
         return "{" + self.escape(_first_sentence(node.astext(), 160)) + "}"
-
 
 
 def setup(app):

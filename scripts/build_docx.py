@@ -31,8 +31,9 @@ from docx.shared import Pt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "_ext"))
-from analysis.verify import toc_documents  # noqa: E402
 from reader_copy import SOURCE_DATA, build_stamp  # noqa: E402
+
+from analysis.verify import toc_documents  # noqa: E402
 
 #: The results tables that get a file of their own: label -> file name.
 RESULTS_TABLES = {
@@ -103,8 +104,11 @@ def book_docx(html: Path, target: Path, title: str) -> Path:
         "docx",
         format="html",
         outputfile=str(target),
-        extra_args=[f"--metadata=title:{title}", f"--metadata=subtitle:{subtitle}",
-                    f"--resource-path={html}"],  # fmt: skip
+        extra_args=[
+            f"--metadata=title:{title}",
+            f"--metadata=subtitle:{subtitle}",
+            f"--resource-path={html}",
+        ],
     )
     return target
 
@@ -189,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         with source.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle))
-        print(f"DOCX: {table_docx(rows, known[label], notice, args.out / 'tables' / f'{name}.docx')}")
+        print(
+            f"DOCX: {table_docx(rows, known[label], notice, args.out / 'tables' / f'{name}.docx')}"
+        )
     return 0
 
 

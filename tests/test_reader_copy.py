@@ -71,8 +71,12 @@ def notebook_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("notebooks")
     run = subprocess.run(
         ["make", "notebook", f"CHAPTER={CHAPTER}", f"NOTEBOOKS={out}"],
-        cwd=ROOT, capture_output=True, text=True, env=MAKE_ENV, timeout=900,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=MAKE_ENV,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
     return nbformat.read(out / f"{CHAPTER}.ipynb", as_version=4), out / "source_data"
 
@@ -97,7 +101,7 @@ def test_reexecuted_chapter_gives_the_linked_source_data(notebook_run):
     page = _soup(HTML / "book" / f"{CHAPTER}.html")
     linked = {a["href"].rsplit("/", 1)[-1] for a in page.select("p.source-data a.download")}
     fresh = {p.name for p in data.glob("*.csv")}
-    assert fresh and linked == fresh, (linked ^ fresh)
+    assert fresh and linked == fresh, linked ^ fresh
     for name in fresh:
         served = (HTML / "_downloads" / "source_data" / name).read_bytes()
         assert served == (data / name).read_bytes(), name
@@ -120,22 +124,40 @@ def _run_in_kernel(base: str, token: str, code: str) -> str:
     import websocket
 
     request = urllib.request.Request(
-        f"{base}/api/kernels", data=b'{"name": "python3"}', method="POST",
+        f"{base}/api/kernels",
+        data=b'{"name": "python3"}',
+        method="POST",
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         kernel = json.loads(response.read())["id"]
     ws = websocket.create_connection(
         f"{base.replace('http', 'ws')}/api/kernels/{kernel}/channels?token={token}", timeout=60
     )
     msg_id = uuid.uuid4().hex
-    ws.send(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                   "session": uuid.uuid4().hex, "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "channel": "shell",
-        "content": {"code": code, "silent": False, "store_history": False,
-                    "user_expressions": {}, "allow_stdin": False},
-    }))  # fmt: skip
+    ws.send(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "username": "test",
+                    "session": uuid.uuid4().hex,
+                    "version": "5.3",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                },
+            }
+        )
+    )
     out, deadline = [], time.time() + 60
     while time.time() < deadline:
         msg = json.loads(ws.recv())
@@ -157,15 +179,28 @@ def test_make_lab_serves_chapters_as_notebooks_offline(tmp_path):
     and its kernel imports ``analysis`` and sees ``DATA=``."""
     port, token = _free_port(), uuid.uuid4().hex
     dead = "http://127.0.0.1:9"
-    env = MAKE_ENV | {"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead,
-                      "https_proxy": dead, "JUPYTER_RUNTIME_DIR": str(tmp_path)}  # fmt: skip
+    env = MAKE_ENV | {
+        "HTTP_PROXY": dead,
+        "HTTPS_PROXY": dead,
+        "http_proxy": dead,
+        "https_proxy": dead,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path),
+    }
     cohort = ROOT / "data" / "reconstructed" / "cohort.csv"
     log = (tmp_path / "lab.log").open("w")
     lab = subprocess.Popen(
-        ["make", "lab", f"DATA={cohort}",
-         f"LAB_ARGS=--no-browser --port={port} --IdentityProvider.token={token}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            "make",
+            "lab",
+            f"DATA={cohort}",
+            f"LAB_ARGS=--no-browser --port={port} --IdentityProvider.token={token}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -185,16 +220,18 @@ def test_make_lab_serves_chapters_as_notebooks_offline(tmp_path):
         with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=10) as page:
             assert page.status == 200
         out = _run_in_kernel(
-            base, token, "import os, analysis; print(analysis.__file__); "
-            "print(os.environ['BOOK_COHORT'])",
-        )  # fmt: skip
+            base,
+            token,
+            "import os, analysis; print(analysis.__file__); print(os.environ['BOOK_COHORT'])",
+        )
         assert str(ROOT / "analysis") in out and str(cohort) in out
     finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
+        if lab.poll() is None:  # make and JupyterLab, the process group this test started
+            os.killpg(lab.pid, signal.SIGTERM)
+            try:
+                lab.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(lab.pid, signal.SIGKILL)
         log.close()
 
 
@@ -295,8 +332,11 @@ def test_docx_edition_has_the_html_tables_images_and_headings():
     headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
     counts = html_counts(pages(HTML))
     assert counts["images"] >= 15 and counts["tables"] >= 30
-    assert {"tables": len(tables), "images": len(document.inline_shapes),
-            "headings": len(headings)} == counts  # fmt: skip
+    assert {
+        "tables": len(tables),
+        "images": len(document.inline_shapes),
+        "headings": len(headings),
+    } == counts
     captions = [p.text for p in document.paragraphs if "Caption" in p.style.name]
     assert sum(bool(re.match(r"Fig\. \d+\.\d+ ", c)) for c in captions) == counts["images"]
     assert sum(bool(re.match(r"Table \d+\.\d+ ", c)) for c in captions) >= 30
@@ -323,8 +363,9 @@ def test_one_docx_per_results_table_from_its_source_data():
 
 @cache
 def pdf_pages() -> list[str]:
-    out = subprocess.run(["pdftotext", "-layout", str(PDF), "-"], capture_output=True,
-                         text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(PDF), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return out.split("\f")[:-1]
 
 
@@ -341,8 +382,9 @@ def test_blank_pages_are_found():
 @pytest.mark.build
 def test_pdf_has_no_blank_pages():
     _need(PDF, "PDF build", "make pdf")
-    listing = subprocess.run(["pdfimages", "-list", str(PDF)], capture_output=True, text=True,
-                             check=True).stdout.splitlines()[2:]  # fmt: skip
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(PDF)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     images = {int(line.split()[0]) for line in listing}
     assert len(pdf_pages()) > 50
     assert blank_pages(pdf_pages(), images) == []
