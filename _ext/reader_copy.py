@@ -67,11 +67,8 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- build stamp
 
 
-def _sha256(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+#: Hex digits of a file's SHA-256 on the title page (``sha256sum`` prints all 64).
+FINGERPRINT = 16
 
 
 def _analysis_config():
@@ -92,8 +89,9 @@ def build_stamp() -> dict[str, str]:
     dict
         ``commit`` (short hash, "+ changes" when the work tree differs from it), ``date``
         (UTC, or ``SOURCE_DATE_EPOCH``), ``data`` (the cohort's files, relative to the
-        repository when inside it), ``sha256`` (of those files, in that order) and
-        ``notice`` (the reconstruction notice on the default cohort, else "").
+        repository when inside it, each with the first hex digits of its SHA-256: "path
+        sha256:1a2b...", joined by ", ") and ``notice`` (the reconstruction notice on the
+        default cohort, else "").
     """
     config = _analysis_config()
 
@@ -121,8 +119,10 @@ def build_stamp() -> dict[str, str]:
     return {
         "commit": commit,
         "date": when.strftime("%Y-%m-%d %H:%M UTC"),
-        "data": ", ".join(shown(p) for p in files),
-        "sha256": _sha256(files),
+        "data": ", ".join(
+            f"{shown(p)} sha256:{hashlib.sha256(p.read_bytes()).hexdigest()[:FINGERPRINT]}"
+            for p in files
+        ),
         "notice": "The patient-level data are reconstructed, not the patients' records."
         if config.uses_reconstruction()
         else "",
@@ -154,7 +154,6 @@ def title_page(title: str, author: str, stamp: dict[str, str]) -> str:
         ("Built", e(stamp["date"])),
         ("Commit", r"\texttt{" + e(stamp["commit"]) + "}"),
         ("Data", r"\begin{tabular}[t]{@{}l@{}}" + data + r"\end{tabular}"),
-        ("SHA-256", r"\texttt{\footnotesize " + stamp["sha256"] + "}"),
     ]
     table = "\n".join(rf"\textbf{{{k}}} & {v}\\[3pt]" for k, v in rows)
     return rf"""
