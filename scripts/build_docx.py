@@ -31,7 +31,8 @@ from docx.shared import Pt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "_ext"))
-from reader_copy import SOURCE_DATA, build_stamp  # noqa: E402
+from book_pdf import build_stamp  # noqa: E402
+from reader_copy import SOURCE_DATA  # noqa: E402
 
 from analysis.verify import toc_documents  # noqa: E402
 

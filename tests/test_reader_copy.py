@@ -264,9 +264,9 @@ def test_chapter_page_offers_notebook_source_and_pdf(doc):
 
 
 def _short(text: str) -> str:
-    from reader_copy import _first_sentence
+    from reader_copy import first_sentence
 
-    return _first_sentence(text)
+    return first_sentence(text)
 
 
 @pytest.mark.build
