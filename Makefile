@@ -54,6 +54,10 @@ help:
 	@echo "                  options: DATA=cohort.csv (or .xlsx#sheet) AES=adverse_events.csv"
 	@echo "                  MAP=columns.yml (a centre's headers -> the book's), or ADAM=dir/"
 	@echo "make html | pdf   one of the two"
+	@echo "make docx         Word edition: _build/docx/book.docx and one DOCX per results table"
+	@echo "make lab          JupyterLab, chapters open as notebooks (DATA=... as for make book)"
+	@echo "make notebook CHAPTER=survival  execute one chapter into _build/notebooks/survival.ipynb"
+	@echo "                  (or: .venv/bin/jupytext --to ipynb --execute book/survival.md)"
 	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
 	@echo "make verify       re-execute every chapter, recompute every published number, compare"
 	@echo "                  the figures' data with the previous run (after make book)"
@@ -111,7 +115,36 @@ pdf: check-data
 	LATEXMKOPTS=-silent $(JB) build . $(JB_FLAGS) --builder pdflatex
 	mkdir -p _build/pdf
 	cp _build/latex/book.pdf _build/pdf/book.pdf
+	# the HTML's download menu links book.pdf
+	if [ -d _build/html ]; then cp _build/pdf/book.pdf _build/html/book.pdf; fi
 	@echo "PDF: _build/pdf/book.pdf"
+
+# --- the reader's copy ---------------------------------------------------------------------
+
+.PHONY: docx lab notebook
+LAB_ARGS ?=
+CHAPTER ?=
+
+# The Word edition, from the built HTML (pandoc), and the results tables from their source data
+# (python-docx). Not part of `make book`.
+docx: html
+	$(PY) scripts/build_docx.py
+
+# JupyterLab from the venv, offline (config/jupyter/); LAB_ARGS="--no-browser --port=8899" etc.
+# Running a chapter there does not touch the build's source data (BOOK_SOURCE_DATA unset).
+lab: check-data
+	env -u BOOK_SOURCE_DATA $(BIN)/jupyter lab --config=config/jupyter/jupyter_lab_config.py \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# One chapter executed in a fresh kernel of the venv, as `jupytext --to ipynb --execute` does;
+# its figures and tables save their data in $(NOTEBOOKS)/source_data, not the build's.
+NOTEBOOKS ?= _build/notebooks
+notebook: check-data
+	@test -f "book/$(CHAPTER).md" || { echo "usage: make notebook CHAPTER=<name of a file in book/, e.g. survival>"; exit 2; }
+	mkdir -p $(NOTEBOOKS)
+	BOOK_SOURCE_DATA=$(abspath $(NOTEBOOKS))/source_data $(BIN)/jupytext --to ipynb --execute \
+	  --run-path book --output $(NOTEBOOKS)/$(CHAPTER).ipynb book/$(CHAPTER).md
+	@echo "Notebook: $(NOTEBOOKS)/$(CHAPTER).ipynb (the data behind its figures and tables: $(NOTEBOOKS)/source_data/)"
 
 # --- checks --------------------------------------------------------------------------------
 
