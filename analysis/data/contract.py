@@ -1,15 +1,9 @@
-"""The data contract of the cohort and adverse-event tables: every problem at once.
+"""The data contract: every problem of the cohort and adverse-event tables, at once.
 
-Before any chapter runs, :func:`validate_tables` (``python -m analysis.data.contract``, the
-Makefile's ``check-data``) reads the tables, as two files (CSV, Excel) with an optional column
-map or as an ADaM directory, and checks them against ``dictionary.yml``: its columns, its
-cross-field rules and its privacy guard; the file's header says what is accepted and why.
-Each problem names the file, the row (and ``patient_id``), the column, the value found and
-what was expected; one caused by another is not repeated.
-
->>> cohort, ae = validate_tables(config.DEFAULT_COHORT, config.DEFAULT_ADVERSE_EVENTS)
->>> len(cohort), len(ae)
-(19, 21)
+:func:`validate_tables` (``python -m analysis.data.contract``, ``make check-data``) reads two
+tables (CSV, Excel; a column map) or an ADaM directory and checks them against
+``dictionary.yml`` (its header says what is accepted and why).  Each problem names the file,
+row, ``patient_id``, column, value and what was expected, once.
 """
 
 from __future__ import annotations
@@ -36,15 +30,15 @@ from .dictionary import message as msg
 __all__ = ["ContractError", "ContractWarning", "RULES", "identifier_kind", "main", "read_map",
            "rules_table", "validate_tables"]  # fmt: skip
 
-RULES: list[dict] = load()["rules"]
+#: The rules beyond single columns (``rules`` in dictionary.yml), their text filled in.
+RULES = [{**r, "text": r["text"].format(days_per_month=DAYS_PER_MONTH)} for r in load()["rules"]]
 MAX_PER_RULE: int = load()["max_per_rule"]
 FIELDS = {"cohort": COHORT_FIELDS, "adverse_events": AE_FIELDS}
 _PRIVACY = load()["privacy"]
 _DATES = [d.replace("MON", _PRIVACY["month"]) for d in _PRIVACY["dates"]]
-#: A value that is a calendar date; a date written inside free text.
 _DATE_VALUE = re.compile("|".join(_DATES + _PRIVACY["short_dates"]), re.I)
-_DIGITS = str.maketrans("0123456789", "\x01" * 10)
 _DATE_IN_TEXT = re.compile(rf"(?<![\d.])(?:{'|'.join(_DATES)})(?!\d)", re.I)
+_DIGITS = str.maketrans("0123456789", "\x01" * 10)
 
 
 class ContractError(ValueError):
@@ -90,9 +84,8 @@ def _in_cohort(d, pid, cohort):
 
 
 def _grade5_died(d, pid, grade, cohort):
-    fatal, c = _f(d[grade]) == 5, cohort.typed
+    ok, fatal, c = np.ones(len(d), bool), _f(d[grade]) == 5, cohort.typed
     alive = set(c["patient_id"].to_numpy()[_f(c["os_event"]) == 0].tolist()) if fatal.any() else ()
-    ok = np.ones(len(d), bool)
     ok[fatal] = [x not in alive for x in d[pid].to_numpy()[fatal]]
     return ok
 
@@ -117,26 +110,20 @@ CHECKS = {
 
 def rules_table() -> pd.DataFrame:
     """Every rule of the contract beyond single columns, as a tidy DataFrame."""
-    rows = [(r.get("table", "cohort"), r["id"], ", ".join(r["columns"]), _text(r)) for r in RULES]
+    rows = [(r.get("table", "cohort"), r["id"], ", ".join(r["columns"]), r["text"]) for r in RULES]
     return pd.DataFrame(rows, columns=["table", "rule", "columns", "expected"])
 
 
-def _text(rule: dict) -> str:
-    return rule["text"].format(days_per_month=DAYS_PER_MONTH)
+def _dated(texts) -> np.ndarray:
+    return np.asarray(pd.Index(texts, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)
 
 
 def _personal(texts) -> np.ndarray:
     """Which ids look like phone, id-card or record numbers or e-mail addresses."""
     texts = np.asarray(texts, dtype=object)
-    text = io.joined(texts)
-    if "@" not in text and "\x01" * 10 not in text.translate(_DIGITS):  # 10 digits in a row
+    if "@" not in (text := io.joined(texts)) and "\x01" * 10 not in text.translate(_DIGITS):
         return np.zeros(len(texts), bool)
     return np.fromiter((bool(re.search(r"\d{10}|@", str(x))) for x in texts), bool, len(texts))
-
-
-def _dated(texts) -> np.ndarray:
-    """Which free texts contain a calendar date."""
-    return np.asarray(pd.Index(texts, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)
 
 
 def _refused(spec, value: str) -> tuple[str, str]:
@@ -173,18 +160,14 @@ def _date_name(name: str) -> str | None:
 
 
 def _display(path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    full, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(path)
 
 
 def read_map(path) -> tuple[dict, list[str]]:
-    """Read a column map (``data/examples/columns.yml`` is one) and list its problems.
-
-    Returns ``({table: (columns, values)}, problems)``: ``columns`` maps a centre's header to
-    the book's column, ``values`` a book column to {lower-case label: the book's value}.
-    """
+    """A column map (``data/examples/columns.yml``) as ``{table: (columns, values)}``, and its
+    problems: ``columns`` maps a header to a book column, ``values`` a book column to {label in
+    lower case: the book's value}."""
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         doc = {"cohort": doc} if {"columns", "values"} & set(doc) else doc
@@ -197,8 +180,9 @@ def read_map(path) -> tuple[dict, list[str]]:
 
 def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
     fields, problems, labels = FIELDS[table], [], {}
-    columns = dict(section.get("columns") or {})
-    columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
+    columns = {
+        str(k).strip(): str(v).strip() for k, v in dict(section.get("columns") or {}).items()
+    }
     for target in dict.fromkeys(columns.values()):
         headers = [f"'{h}'" for h, t in columns.items() if t == target]
         if target not in fields:
@@ -239,8 +223,7 @@ class _Table:
 
     def rows(self, rows, column: str, check: str, **kw) -> None:
         """Problems of ``rows``: the first ``max`` per column and check listed, all counted."""
-        group = (check, column)
-        pos = list(self.fields).index(column) if column in self.fields else 999
+        group, pos = (check, column), [*self.fields, column].index(column)
         for row in list(rows)[: max(self.max - self.seen[group], 0)]:
             self.problems.append(((1, int(row), pos), group, self.note(row, column, check, **kw)))
         self.seen[group] += len(rows)
@@ -248,26 +231,21 @@ class _Table:
     def cell(self, row, column: str) -> str:
         return str(self.raw.at[row, column]).strip() if column in self.raw.columns else ""
 
-    def note(self, row, column: str, check: str, **kw) -> str:
+    def note(self, row, column: str, check: str, line=None, columns=None, text="") -> str:
         """The message of one problem (``messages`` in dictionary.yml, keyed by ``check``)."""
-        if "line" in kw:
-            return kw["line"]
-        pid, value, columns = (
-            self.cell(row, "patient_id"),
-            self.cell(row, column),
-            kw.get("columns"),
-        )
+        if line:
+            return line
+        pid, value = self.cell(row, "patient_id"), self.cell(row, column)
         where = f"{self.label}, row {row}" + f" (patient_id {pid})" * bool(pid)
         where += f", column '{column}'" * (len(columns or [column]) == 1)
         if columns:  # a rule
             shown = ", ".join(f"{c} = {self.cell(row, c) or '(empty)'}" for c in columns)
             key = "rule" if len(columns) > 1 else "rule_one"
-            return msg(key, where=where, value=value, shown=shown, text=kw["text"])
+            return msg(key, where=where, value=value, shown=shown, text=text)
         spec = self.fields[column]
         key, hint = _refused(spec, value) if check == "text" else (check, "")
-        top = load()["plausible_max"].get(spec.unit)
-        kw = dict(value=value, expected=spec.expected, unit=spec.unit, top=top)
-        return msg(key, where=where, to_months=msg("to_months"), **kw) + hint
+        kw = dict(value=value, expected=spec.expected, unit=spec.unit, to_months=msg("to_months"))
+        return msg(key, where=where, top=load()["plausible_max"].get(spec.unit), **kw) + hint
 
     def read(self) -> bool:
         """Read the file, apply the column map, check the header and drop empty rows."""
@@ -275,9 +253,11 @@ class _Table:
             raw = io.read_table(self.path, self.fields)
         except io.Unreadable as exc:
             return self.file(str(exc))
-        for note in raw.attrs.get("notes", []):
-            self.warn(note)
+        self.warnings += [f"{self.label}: {note}" for note in raw.attrs.get("notes", [])]
         columns, values = self.colmap
+        if self.adam:  # ADaM variables, then the map's headers, in any letter case
+            upper = {k.upper(): v for k, v in columns.items()}
+            columns = adam.column_map(self.kind, raw.columns) | upper
         names = [columns.get(str(c).upper() if self.adam else str(c), str(c)) for c in raw.columns]
         for header, target in columns.items() if self.map_label else ():
             if header not in raw.columns and target not in raw.columns:
@@ -306,7 +286,7 @@ class _Table:
                 raw[c] = stripped
         empty = np.ones(len(raw), bool)  # a row without an id: is it empty throughout?
         if "patient_id" in raw:
-            empty = io.typed(COHORT_FIELDS["patient_id"], raw["patient_id"]).to_numpy() == ""
+            empty = io.convert(COHORT_FIELDS["patient_id"], raw["patient_id"])[2]
         for c in raw.columns if empty.any() else ():
             codes, cats = io.levels(raw[c][empty])
             empty[empty] = ~np.append(np.asarray(cats != "", dtype=bool), False)[codes]
@@ -338,21 +318,19 @@ class _Table:
         if ignored:  # ADaM variables the book does not use are not read
             self.raw = self.raw.drop(columns=ignored)
             self.warn(msg("adam_ignored", names=", ".join(ignored)))
-        self.absent = {n for n in self.fields if n not in self.raw.columns}
-        for name in [n for n in self.fields if n in self.absent]:
-            spec = self.fields[name]
-            close = difflib.get_close_matches(name, extra, 1, 0.8)
-            close = [c for c in extra if c.lower() == name.lower()] + close
-            hint = msg("close_hint", found=close[0], name=name) if close else ""
+        left_out = [n for n in self.fields if n not in self.raw.columns]
+        for spec in [self.fields[n] for n in left_out if self.fields[n].required]:
+            close = [c for c in extra if c.lower() == spec.name.lower()]
+            close += difflib.get_close_matches(spec.name, extra, 1, 0.8)
+            hint = msg("close_hint", found=close[0], name=spec.name) if close else ""
             hint = hint or (msg("map_hint", map=self.map_label) if self.map_label else "")
             what = spec.type + (f", {spec.unit}" if spec.unit else "")
-            if spec.required:
-                self.file(msg("missing", name=name, what=what, meaning=spec.meaning) + hint)
-        left_out = [n for n in self.fields if n in self.absent]
+            self.file(msg("missing", name=spec.name, what=what, meaning=spec.meaning) + hint)
         if left_out and not any(self.fields[n].required for n in left_out):
             derived = ", ".join(n for n in left_out if n in derive.DERIVED) or "none"
             missing = ", ".join(n for n in left_out if n not in derive.DERIVED) or "none"
             self.warn(msg("optional", derived=derived, missing=missing))
+        self.absent = set(left_out)
 
     def check_values(self) -> None:
         """Each column's text read as its type, then emptiness, range and plausibility."""
@@ -368,10 +346,9 @@ class _Table:
                 x, top = _f(cols[name]), load()["plausible_max"].get(spec.unit, np.inf)
                 fails |= {"range": spec.outside(x), "plausible": x > top}
             for check, rows in [(k, v) for k, v in fails.items() if v.any()]:
-                bad = self.bad.get(name)
-                rows = rows if bad is None else rows & ~bad
+                rows = rows & ~self.bad[name] if name in self.bad else rows
                 self.rows(self.raw.index[rows], name, check)
-                self.bad[name] = rows if bad is None else bad | rows
+                self.bad[name] = rows | self.bad.get(name, False)
             if spec.unique:
                 self._duplicates(cols[name])
         self.typed = pd.DataFrame(cols, index=self.raw.index, copy=False)
@@ -381,8 +358,9 @@ class _Table:
         if len(self.ids) == len(t):
             return
         twice = _repeated(t) & (t.to_numpy() != "")
-        by_value = pd.Series(self.raw.index[twice]).groupby(t.to_numpy()[twice], sort=False)
-        for value, rows in by_value:
+        for value, rows in pd.Series(self.raw.index[twice]).groupby(
+            t.to_numpy()[twice], sort=False
+        ):
             rows = list(rows)
             where = f"{self.label}, rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
             text = msg("unique", where=f"{where}, column 'patient_id'", value=value, n=len(rows))
@@ -400,8 +378,15 @@ class _Table:
             for c in [c for c in columns if c in self.bad]:
                 ok = ok | self.bad[c]
             if not ok.all():
-                text = _text(rule) + f" ({self.cohort_label})" * (check == "in_cohort")
+                text = rule["text"] + f" ({self.cohort_label})" * (check == "in_cohort")
                 self.rows(self.raw.index[~ok], columns[0], rule["id"], columns=columns, text=text)
+
+    def run(self, cohort: _Table | None = None) -> _Table:
+        if self.raw is not None or self.read():
+            self.guard()
+            self.check_values()
+            self.check_rules(cohort if cohort is not None and cohort.typed is not None else None)
+        return self
 
     def report(self) -> list[str]:
         problems = sorted(self.problems, key=lambda p: p[0])
@@ -418,14 +403,6 @@ class _Table:
         return derive.complete(out, self.absent) if self.kind == "cohort" else out
 
 
-def _run(t: _Table, cohort: _Table | None = None) -> _Table:
-    if t.raw is not None or t.read():
-        t.guard()
-        t.check_values()
-        t.check_rules(cohort if cohort is not None and cohort.typed is not None else None)
-    return t
-
-
 def _adam_tables(directory: Path, ae_path, maps: dict, max_per_rule: int) -> list[_Table]:
     """ADSL with ADTTE as the cohort, ADAE (or ``ae_path``) as the adverse events."""
     files = adam.find(directory)
@@ -435,16 +412,14 @@ def _adam_tables(directory: Path, ae_path, maps: dict, max_per_rule: int) -> lis
         t.file(msg("adam_missing_file", name=name.upper(), why=why))
     if files["adsl"] is None or files["adtte"] is None:
         return [cohort, tte]
-    columns, values = maps.get("cohort", ({}, {}))
-    columns = {**adam.column_map("cohort"), **{k.upper(): v for k, v in columns.items()}}
-    cohort.colmap, cohort.adam = (columns, values), True
+    cohort.colmap, cohort.adam = maps.get("cohort", ({}, {})), True
     try:
         tte_raw = io.read_table(files["adtte"])
     except io.Unreadable as exc:
         tte.file(str(exc))
         return [cohort, tte]
     if cohort.read():
-        ids = io.typed(COHORT_FIELDS["patient_id"], cohort.raw["patient_id"]).to_numpy()
+        ids = io.convert(COHORT_FIELDS["patient_id"], cohort.raw["patient_id"])[0].to_numpy()
         columns, reported, problems, notes = adam.survival(tte_raw, ids)
         for name, values in columns.items():
             cohort.raw[name], cohort.bad[name] = pd.Categorical(values), reported[name]
@@ -455,30 +430,24 @@ def _adam_tables(directory: Path, ae_path, maps: dict, max_per_rule: int) -> lis
                 tte.rows([row], variable, "adam", line=f"{tte.label}: {text}")
         for note in notes:
             tte.warn(note)
-        _run(cohort)
+        cohort.run()
     if files["adae"] is None and ae_path is None:
         cohort.warn(msg("adam_no_ae"), _display(directory))
         return [cohort, tte]
     columns, values = maps.get("adverse_events", ({}, {}))
-    columns = {**adam.column_map("adverse_events"), **columns}
-    terms = load()["adam"]["values"]
-    values = {c: {str(k).lower(): str(v) for k, v in m.items()} for c, m in terms.items()} | values
-    ae = _Table(files["adae"] or ae_path, "adverse_events", max_per_rule, (columns, values))
+    colmap = (columns, load()["adam"]["values"] | values)
+    ae = _Table(files["adae"] or ae_path, "adverse_events", max_per_rule, colmap)
     ae.adam, ae.cohort_label = files["adae"] is not None, cohort.label
-    return [cohort, tte, _run(ae, cohort)]
+    return [cohort, tte, ae.run(cohort)]
 
 
 def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=MAX_PER_RULE):
-    """Read, check and type the cohort (and adverse-event) tables.
+    """``(cohort, ae)`` read, checked and typed (``ae`` None without adverse events).
 
-    ``cohort_path`` is a CSV or Excel file (``file.xlsx#sheet``) or a directory of ADaM
-    datasets (ADSL, ADTTE and, used instead of ``ae_path``, ADAE); ``column_map`` a YAML map
-    (:func:`read_map`); ``max_per_rule`` the rows listed per column and rule.
-
-    Returns ``(cohort, ae)``, typed (``ae`` is ``None`` without adverse events); the cohort
-    has every dictionary column (:func:`analysis.data.derive.complete`) and extra columns as
-    text.  Raises :class:`ContractError` listing every problem of the tables and the map;
-    warns (:class:`ContractWarning`) of extra and left-out columns and of the sheet read.
+    ``cohort_path``: a CSV or Excel file (``file.xlsx#sheet``) or an ADaM directory (ADSL,
+    ADTTE, ADAE instead of ``ae_path``); ``column_map``: a YAML map (:func:`read_map`).  The
+    cohort has every dictionary column (:func:`analysis.data.derive.complete`), extra ones as
+    text.  Raises :class:`ContractError` with every problem; warns :class:`ContractWarning`.
     """
     maps, problems = read_map(column_map) if column_map else ({}, [])
     if problems:
@@ -487,12 +456,13 @@ def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=
     if io.split_sheet(cohort_path)[0].is_dir():
         checks = _adam_tables(Path(cohort_path), ae_path, maps, max_per_rule)
     else:
-        checks = [_run(_Table(cohort_path, "cohort", max_per_rule, maps.get("cohort"), map_label))]
-        if ae_path is not None:
-            colmap = maps.get("adverse_events")
-            ae = _Table(ae_path, "adverse_events", max_per_rule, colmap, map_label)
-            ae.cohort_label = checks[0].label
-            checks.append(_run(ae, checks[0]))
+        checks = []
+        for kind, path in [("cohort", cohort_path), ("adverse_events", ae_path)][
+            : 1 + bool(ae_path)
+        ]:
+            t = _Table(path, kind, max_per_rule, maps.get(kind), map_label)
+            t.cohort_label = checks[0].label if checks else None
+            checks.append(t.run(*checks))
     for t in checks:
         problems += t.report()
         for w in t.warnings:
@@ -510,27 +480,27 @@ def main(argv: list[str] | None = None) -> int:
         flag = option in ("rules", "dictionary")
         parser.add_argument(f"--{option}", help=text, action="store_true" if flag else "store")
     args = parser.parse_args(argv)
-    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
-        for table in ("cohort", "adverse_events") if args.dictionary else ():
-            print(f"{table}:\n{data_dictionary(table).iloc[:, :6].to_string(index=False)}\n")
-        print(rules_table().to_string(index=False) if args.rules else "", end="")
     if args.rules or args.dictionary:
+        with pd.option_context("display.width", 250, "display.max_colwidth", 90):
+            for table in ("cohort", "adverse_events") if args.dictionary else ():
+                print(f"{table}:\n{data_dictionary(table).iloc[:, :6].to_string(index=False)}\n")
+            print(rules_table().to_string(index=False) if args.rules else "", end="")
         return 0
     adam_dir = args.adam or (None if args.cohort else config.adam_dir())
     cohort_path = adam_dir or args.cohort or config.cohort_path()
     ae_path = args.aes or (None if adam_dir else config.adverse_events_path())
+    most = int(args.max_per_rule or MAX_PER_RULE)
+    kw = dict(column_map=args.map or config.column_map_path(), max_per_rule=most)
     cohort = ae = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ContractWarning)
-        column_map, max_per_rule = args.map or config.column_map_path(), args.max_per_rule
-        kw = dict(column_map=column_map, max_per_rule=int(max_per_rule or MAX_PER_RULE))
         try:
             cohort, ae = validate_tables(cohort_path, ae_path, **kw)
         except ContractError as exc:
             n, problems = len(exc.problems), "".join(f"\n- {p}" for p in exc.problems)
             print(msg("cli_header", n=n, s="s" * (n != 1)) + problems)
-            orphans = "is not a patient_id of the cohort" in problems
-            if orphans and not (args.aes or os.environ.get("BOOK_AES")):
+            own_aes = args.aes or os.environ.get("BOOK_AES")
+            if "is not a patient_id of the cohort" in problems and not own_aes:
                 print(msg("cli_hint"))
             print(msg("cli_footer"))
     for w in [w for w in caught if w.category is ContractWarning]:
