@@ -54,6 +54,8 @@ INFUSION_DAYS = 28
 CYCLE_GAP_DAYS = 14
 #: Start of one cycle to the start of the next.
 CYCLE_DAYS = INFUSION_DAYS + CYCLE_GAP_DAYS
+#: Days after the infusion within which the marrow is assessed (Materials and methods).
+MRD_ASSESSMENT_DAYS = 14
 #: Marrow-blast cut-offs of the paper: overt disease and high tumour burden (percent).
 OVERT_BLASTS_PCT = 5.0
 HIGH_BLASTS_PCT = 50.0

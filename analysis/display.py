@@ -1,22 +1,12 @@
-"""Layer 5: tables that render well in both the HTML book and the LaTeX PDF.
+"""Layer 5: tables that render as real tables in both the HTML book and the LaTeX PDF.
 
-A pandas DataFrame shown in a notebook offers ``text/html`` and ``text/plain``. The HTML
-book uses the first, but the LaTeX builder of myst-nb 1.4 cannot use HTML: its output
-priority is ``application/pdf``, ``image/png``, ``image/jpeg``, ``text/latex``,
-``text/markdown``, ``text/plain``, so a DataFrame ends up in the PDF as monospace text.
-
-:class:`Table` offers ``text/html`` (escaped, with a CSS class) and ``text/markdown`` (a
-MyST pipe table). With ``nb_render_markdown_format: myst`` in ``_config.yml`` the LaTeX
-builder turns the Markdown into a real ``tabular``. It deliberately offers no ``text/latex``:
-myst-nb renders ``text/latex`` as display *math*, and the LaTeX builder would prefer it.
-
-A table that would not fit the PDF's line is given column widths (:func:`column_widths`), and
-a long one is marked ``longtable`` so that it can break across pages; the HTML book leaves the
-layout to the browser.
-
-:class:`NumberedTable` is a captioned, labelled table that Sphinx numbers; it saves the data
-it shows as the table's source data (:func:`save_source_data`).  :func:`data_notice` says at
-the top of a chapter which data it shows.
+myst-nb's LaTeX builder cannot use ``text/html`` and renders ``text/latex`` as math, so
+:class:`Table` offers ``text/html`` (escaped, with a CSS class) and ``text/markdown`` (a MyST
+table that ``nb_render_markdown_format: myst`` turns into a LaTeX table).  A table that would
+not fit the PDF's line gets column widths (:func:`column_widths`); a long one becomes a
+``longtable``.  :class:`NumberedTable` adds a caption and label that Sphinx numbers, and
+saves the data it shows (:func:`save_source_data`); :func:`data_notice` says which data a
+chapter shows.
 """
 
 from __future__ import annotations
@@ -35,43 +25,17 @@ import pandas as pd
 from . import config
 from . import format as fmt
 
-__all__ = [
-    "Table",
-    "show_table",
-    "NumberedTable",
-    "data_notice",
-    "save_source_data",
-    "column_widths",
-    "table_lines",
-    "TABLE_CSS_CLASS",
-    "EMPTY_CELL",
-    "LONG_ROWS",
-    "LONG_LINES",
-    "LINE_CHARS",
-]
+__all__ = ["Table", "show_table", "NumberedTable", "data_notice", "save_source_data",
+           "column_widths", "table_lines", "TABLE_CSS_CLASS", "EMPTY_CELL", "LONG_ROWS",
+           "LONG_LINES", "LINE_CHARS"]  # fmt: skip
 
-#: CSS class of every table :class:`Table` writes (styled in ``_static/book.css``).
-TABLE_CSS_CLASS = "book-table"
-
-#: What an empty cell holds in the Markdown of a :class:`Table` (zero-width space).
-EMPTY_CELL = "\u200b"
-
-#: Tables with more rows than this may break across pages in the PDF (``longtable``).
-LONG_ROWS = 20
-
-#: So may tables whose text is estimated (:func:`table_lines`) to take more lines than this:
-#: a table that cannot break and is taller than a page runs over the page's footer.
-LONG_LINES = 40
-
-#: Characters of body text on a line of the PDF (A4, 11 pt): the unit of :func:`column_widths`.
-LINE_CHARS = 95
-
-#: Width of a header character in body characters: LaTeX sets table headers in the
-#: sans-serif font, about a quarter wider than the serif of the cells.
-HEADER_SCALE = 1.25
-
-#: Characters between two columns (LaTeX's ``\tabcolsep`` on both sides).
-PADDING = 3
+TABLE_CSS_CLASS = "book-table"  # styled in _static/book.css
+EMPTY_CELL = "\u200b"  # what an empty cell holds in the Markdown (zero-width space)
+LONG_ROWS = 20  # more rows than this: a longtable, which may break across pages
+LONG_LINES = 40  # so are tables estimated (table_lines) to be taller than this many lines
+LINE_CHARS = 95  # characters of body text on a line of the PDF (A4, 11 pt)
+HEADER_SCALE = 1.25  # a header character in body characters (sans-serif is wider)
+PADDING = 3  # characters between two columns (LaTeX's tabcolsep on both sides)
 
 _MARKDOWN_SPECIALS = frozenset(string.punctuation)
 
@@ -96,75 +60,36 @@ def _is_missing(value: Any) -> bool:
 
 
 class Table:
-    """A DataFrame displayed as a real table in the HTML book and in the LaTeX PDF.
+    """A DataFrame shown as a table in the HTML book and the PDF.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        The table. Cells are shown as formatted text; format percentages, confidence
-        intervals and the like into strings beforehand if they need a special layout.
+        Cells are shown as text; format intervals and the like into strings beforehand.
     caption : str, optional
-        Caption, shown above the table (``<caption>`` in HTML, a ``{table}`` directive
-        caption in the PDF, where LaTeX numbers it).
-    index : bool or "auto", default "auto"
-        Whether to show the row index as leading column(s). ``"auto"`` shows it unless it
-        is unnamed and holds integers (a ``RangeIndex`` 0, 1, 2, ... or the row numbers
-        left by filtering one), which carry no information for a reader.
-    precision : int, default 2
-        Decimals of floating-point cells (rounded half up by :func:`analysis.format.number`)
-        when ``float_format`` is not given.
-        A floating-point column whose values are all whole numbers (typically counts
-        with missing values) is shown without decimals.
+    index : bool or "auto"
+        Show the index; ``"auto"`` hides an unnamed integer index (row numbers).
+    precision : int
+        Decimals of floating-point cells, rounded by :func:`analysis.format.number`; a column
+        of whole numbers (counts with missing values) shows no decimals.
     float_format : callable, optional
-        Function of a floating-point cell returning its text.
-    na_rep : str, default ""
-        Text for missing cells (``None``, ``NaN``, ``NA``, ``NaT``).
-    widths : "auto", list of int or None, default "auto"
-        Relative column widths in the PDF.  ``"auto"`` derives them from the text
-        (:func:`column_widths`) when the table is long or would not fit the line, and
-        otherwise leaves the layout to Sphinx; ``None`` always leaves it to Sphinx.
-
-    Attributes
-    ----------
-    header : list of str
-        Column labels as displayed (MultiIndex levels joined with ``" / "``).
-    rows : list of list of str
-        Formatted cells, row by row, including the index column(s) when shown.
-    numeric : list of bool
-        For each displayed column, whether it holds numbers (right-aligned).
-    widths : list of int or None
-        The column widths written to the Markdown (``:widths:``), if any.
-    long : bool
-        Whether the table is marked ``longtable`` (more than :data:`LONG_ROWS` rows or,
-        by :func:`table_lines`, more than :data:`LONG_LINES` lines of text).
-
-    See Also
-    --------
-    show_table : Display a DataFrame as a :class:`Table`.
+        Text of a floating-point cell, instead.
+    na_rep : str
+        Text of a missing cell.
+    widths : "auto", list of int or None
+        Relative column widths in the PDF; ``"auto"`` gives them to a long table or one that
+        does not fit the line (:func:`column_widths`).  The HTML leaves layout to the browser.
 
     Notes
     -----
-    The display bundle has ``text/html``, ``text/markdown`` and ``text/plain``. myst-nb
-    picks ``text/html`` for HTML builders and ``text/markdown`` for the LaTeX builder,
-    which parses it as MyST only with ``nb_render_markdown_format: myst`` (the default,
-    ``commonmark``, has no tables). A ``Table`` can be glued: ``glue("key", Table(df),
-    display=False)`` and pasted with ``{glue:figure}``.
-
-    In the PDF, a short table without widths is a ``tabulary``, which balances its columns
-    itself but squeezes short columns (``reproduced`` broken over three lines) when the text
-    does not fit the line; such a table is therefore given widths.  A table with widths is a
-    ``tabular``; neither can break across pages.  A long table is marked ``longtable`` so
-    that it can, and is given widths: without them Sphinx sets a longtable's columns without
-    wrapping, and wide text runs off the page.  The widths apply to the PDF only: MyST marks
-    a Markdown table ``colwidths-auto``, so the HTML writer leaves the layout to the browser.
-    Empty cells are written as :data:`EMPTY_CELL`: Sphinx's LaTeX writer turns an empty cell
-    into an empty paragraph, which makes its row a line taller in the PDF.
+    A long table (more than :data:`LONG_ROWS` rows or :data:`LONG_LINES` lines) is marked
+    ``longtable`` so that it can break across pages.  Empty cells hold :data:`EMPTY_CELL`: an
+    empty LaTeX cell would make its row a line taller.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = Table(pd.DataFrame({"arm": ["A"], "n": [3]}), caption="Patients")
-    >>> print(t.to_markdown())
+    >>> print(Table(pd.DataFrame({"arm": ["A"], "n": [3]}), caption="Patients").to_markdown())
     ~~~{table} Patients
     | arm | n |
     | :-- | --: |
@@ -172,11 +97,7 @@ class Table:
     ~~~
     """
 
-    #: Tables with more rows than this may break across pages in the PDF.
-    LONG_ROWS = LONG_ROWS
-
-    #: Tables estimated to take more lines of text than this may break across pages too.
-    LONG_LINES = LONG_LINES
+    LONG_ROWS, LONG_LINES = LONG_ROWS, LONG_LINES
 
     def __init__(
         self,
@@ -239,14 +160,7 @@ class Table:
         )
 
     def fits(self, line: int = LINE_CHARS) -> bool:
-        """Whether every column can keep its longest cell on one line of the PDF.
-
-        Returns
-        -------
-        bool
-            True when the natural widths (:func:`column_widths`' measure) add up to at
-            most ``line`` characters.
-        """
+        """Whether every column can keep its longest cell on one line of the PDF."""
         natural, _ = _measure(self.header, self.rows)
         return sum(n + PADDING for n in natural) <= line
 
@@ -277,13 +191,7 @@ class Table:
         return str(value)
 
     def to_html(self) -> str:
-        """HTML ``<table>`` with escaped cells and the class :data:`TABLE_CSS_CLASS`.
-
-        Returns
-        -------
-        str
-            The HTML fragment.
-        """
+        """HTML ``<table>`` with escaped cells and the class :data:`TABLE_CSS_CLASS`."""
 
         def cell(tag: str, text: str, numeric: bool) -> str:
             cls = ' class="num"' if numeric else ""
@@ -303,13 +211,7 @@ class Table:
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
-        """MyST Markdown pipe table, inside a ``{table}`` directive when there is a caption.
-
-        Returns
-        -------
-        str
-            The Markdown; every cell is escaped so it is shown literally.
-        """
+        """MyST pipe table (cells escaped), in a ``{table}`` directive if it has a caption."""
 
         def line(cells: list[str]) -> str:
             return "| " + " | ".join(_escape_markdown(c) or EMPTY_CELL for c in cells) + " |"
@@ -333,13 +235,7 @@ class Table:
         return options
 
     def to_text(self) -> str:
-        """Plain-text rendering (the ``text/plain`` fallback).
-
-        Returns
-        -------
-        str
-            Columns padded to a common width; numbers right-aligned.
-        """
+        """Plain text (the ``text/plain`` fallback): padded columns, numbers right-aligned."""
         table = [self.header, *self.rows]
         widths = [max(len(r[j]) for r in table) for j in range(len(self.header))]
         out = [self.caption] if self.caption else []
@@ -362,29 +258,7 @@ class Table:
 
 
 def show_table(data: pd.DataFrame, caption: str | None = None, **kwargs: Any) -> None:
-    """Display a DataFrame as a table in both the HTML book and the PDF.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        The table to show.
-    caption : str, optional
-        Caption shown above the table.
-    **kwargs
-        Passed to :class:`Table` (``index``, ``precision``, ``float_format``, ``na_rep``,
-        ``widths``).
-
-    Returns
-    -------
-    None
-        The table is displayed with :func:`IPython.display.display`, so a cell ending
-        in ``show_table(df)`` shows it once. To glue a table, use :class:`Table`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> show_table(pd.DataFrame({"n": [19]}), caption="Cohort size")  # doctest: +SKIP
-    """
+    """Display a DataFrame as a :class:`Table` (``kwargs`` as for :class:`Table`)."""
     from IPython.display import display
 
     display(Table(data, caption, **kwargs))
@@ -414,21 +288,12 @@ def column_widths(
     short: int = 18,
     min_text: int = 12,
 ) -> list[int]:
-    """Relative column widths, in characters, for a table set across a page of text.
+    """Relative column widths (characters) for a table set across a line of ``line`` characters.
 
-    A column whose longest cell has at most ``short`` characters keeps the width of that
-    cell (numbers, ``k/n (%)``, short labels must not wrap).  Every other column gets at
-    least its longest word (an identifier such as ``months_diagnosis_to_blinatumomab``
-    cannot wrap) and ``min_text``; what is left of ``line`` characters is shared in
-    proportion to how much longer than that the columns' longest cells are.  Every column
-    gets ``padding`` for the space between columns.  A header counts by its longest word,
-    since it may wrap between words, and a quarter more (:data:`HEADER_SCALE`), since it is
-    set in the wider sans-serif font.
-
-    Returns
-    -------
-    list of int
-        One width per column (Sphinx uses them as proportions of the line).
+    A column whose longest cell has at most ``short`` characters keeps that width (numbers
+    and short labels must not wrap); the others get at least their longest word and
+    ``min_text``, and share the rest in proportion to how much longer their longest cells
+    are.  Headers count by their longest word, scaled by :data:`HEADER_SCALE`.
 
     Examples
     --------
@@ -456,17 +321,8 @@ def table_lines(
     line: int = LINE_CHARS,
     padding: int = PADDING,
 ) -> int:
-    """Estimated height of a table in the PDF, in lines of text.
-
-    Each row takes as many lines as its most wrapped cell needs in a column of ``widths``
-    (shares of ``line`` characters, less ``padding``); without widths every cell is taken
-    to fit its column.  Words are not kept whole, so this is a lower bound.
-
-    Returns
-    -------
-    int
-        Lines of the header and of every row.
-    """
+    """Estimated height of a table in the PDF, in lines of text (a lower bound): each row
+    takes as many lines as its most wrapped cell needs in its column of ``widths``."""
     if not widths:
         return 1 + len(rows)
     total = sum(widths)
@@ -495,38 +351,11 @@ def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
 
 
 class NumberedTable(Table):
-    """A :class:`analysis.display.Table` that Sphinx numbers and ``{numref}`` can find.
+    """A :class:`Table` with a caption and a label (``tbl-...``) that Sphinx numbers.
 
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        The table (format numbers into strings beforehand, see the ``format_*`` functions).
-    caption : str
-        Caption (required: Sphinx numbers captioned tables only).
-    name : str
-        Label, e.g. ``"tbl-baseline"``; refer to it with ``{numref}`tbl-baseline```.
-    widths : "auto", list of int or None, default "auto"
-        Relative column widths in the PDF, as for :class:`~analysis.display.Table`:
-        ``"auto"`` gives a long table, or one that would not fit the line, widths derived
-        from its text (:func:`column_widths`); ``None`` always leaves them to Sphinx.
-    **kwargs
-        Passed to :class:`~analysis.display.Table`.
-
-    Notes
-    -----
-    Glue it and paste it as MyST Markdown::
-
-        glue("baseline_table1", NumberedTable(df, "Baseline characteristics",
-             "tbl-baseline"), display=False)
-
-    and, in the Markdown, a ``{glue:md}`` directive with ``:format: myst``.  The pasted
-    Markdown (a ``{table}`` directive with ``:name:``) becomes a Sphinx table in the HTML
-    and the LaTeX builds alike, numbered within the chapter.  Displayed directly, the table
-    renders as a plain :class:`~analysis.display.Table` in the HTML (no number, no label).
-
-    The PDF layout (``longtable`` for a long table, column widths) is that of
-    :class:`~analysis.display.Table`; :data:`LONG_ROWS`, :data:`EMPTY_CELL` and
-    :func:`column_widths` live in :mod:`analysis.display` and are re-exported here.
+    Glue it and paste it with ``{glue:md}`` and ``:format: myst``: the pasted ``{table}``
+    directive with ``:name:`` is numbered in the HTML and the PDF alike.  It saves ``data``
+    as the table's source data (:func:`save_source_data`).
 
     Examples
     --------

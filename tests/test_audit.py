@@ -167,16 +167,86 @@ def test_texts_and_discrepancy_list(table):
     assert texts["n_checks"] == str(len(table)) and texts["n_discrepancy"] == str(
         counts["discrepancy"])  # fmt: skip
     # Discussion: "36.8% of patients had high tumor burden" is 7 of 19, and no count of 15
-    assert (texts["burden_k"], texts["burden_overt_k"]) == ("7", "no count")
-    assert (texts["hsct_k"], texts["hsct_text_k"], texts["hsct_text_pct"]) == ("10", "11", "68.8")
-    assert (texts["ci_method"], texts["wald_upper"], texts["fisher_p"]) == (
-        "exact",
-        "100.0",
-        "0.029",
+    assert (texts["grim_high_burden_ks"], texts["grim_high_burden_alt_ks"]) == ("7", "no count")
+    # Abstract: 62.5% of 16 is 10; the text describes 11 transplants (68.8%)
+    assert (texts["grim_cr_to_hsct_ks"], texts["grim_cr_to_hsct_text_k"],
+            texts["grim_cr_to_hsct_text_pct"]) == ("10", "11", "68.8%")  # fmt: skip
+    assert (texts["ci_method"], texts["wald_upper"], texts["fisher_cr_prior_hsct_p"]) == (
+        "exact", "100.0", "0.029")  # fmt: skip
+    assert texts["fisher_cr_prior_hsct_verdict"] == "consistent with the paper"
+    assert (texts["km_os_1y_orders"], texts["km_rfs_1y_list"], texts["km_os_1y_half"]) == (
+        "3 orders", "CDDDD", "0")  # fmt: skip
+    # the one RFS order: one patient censored first, then all four events
+    assert texts["km_rfs_1y_phrase"] == "1 censoring, then 4 events"
+    assert texts["km_se_reading"] == "the paper's “±” is the Greenwood standard error"
+    assert "(18 ≠ 19)" in texts["arithmetic_failures"]  # Results: 12 + 4 + 2 patients of 19
+    assert (
+        texts["pct_exceptions"] == "; not consistent: 62.5% of 16 (k = 10 of 16; the text "
+        "gives 11 (68.8%))"
     )
-    assert (texts["km_os_orders"], texts["km_rfs_list"], texts["km_os_half"]) == ("3", "CDDDD", "0")
-    assert texts["cycles_result"] == "18 ≠ 19"  # Results: 12 + 4 + 2 patients of 19
+    assert texts["main_results"].startswith("None concerns a main result")
+    assert texts["needs_construction"].startswith("For the reconstruction they agree")
     listed = audit.discrepancy_list(table)
     found = table[table["status"] == "discrepancy"]
-    assert listed.count("\n- **") + 1 == len(found)
-    assert all(f"“{s}”" in listed for s in found["statement"])
+    assert listed["statement"].tolist() == found["statement"].tolist()
+    assert list(listed.columns) == ["where", "statement", "recomputed", "explanation"]
+    assert listed["explanation"].str.contains("Most likely:").all()
+
+
+def test_order_phrase():
+    assert audit.order_phrase("CDDDD") == "1 censoring, then 4 events"
+    assert audit.order_phrase("DDCDD") == "2 events, then 1 censoring, then 2 events"
+
+
+def test_audit_sentences_flip_with_the_claims(tmp_path, monkeypatch):
+    # claims that the paper would print otherwise: a wrong main percentage, a Fisher P that
+    # does not follow, and an RFS "±" that is a 95% half-width (1.96 x 11.4 = 22.4)
+    data = yaml.safe_load(audit.config.CLAIMS_PATH.read_text(encoding="utf-8"))
+    for c in data["claims"]:
+        if c["id"] == "pct_cr_overt":
+            c["printed"] = "81.0"
+        if c["id"] == "fisher_cr_prior_hsct":
+            c["printed"] = "0.290"
+        if c["id"] == "km_rfs_1y":
+            c["se"] = "22.4"
+    path = tmp_path / "claims.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(audit.config, "CLAIMS_PATH", path)
+    monkeypatch.setenv("BOOK_COHORT", str(tmp_path / "own.csv"))  # not the reconstruction
+    texts = audit.texts(audit.audit())
+    assert texts["main_results"].startswith("Main results are among them: pct_cr_overt, ")
+    assert "fisher_cr_prior_hsct" in texts["main_results"] and "km_rfs_1y" in texts["main_results"]
+    assert texts["fisher_cr_prior_hsct_verdict"] == "not consistent with the paper"
+    assert texts["km_rfs_1y_orders"] == "0 orders" and texts["km_rfs_1y_half"] == "1"
+    assert texts["km_se_reading"].startswith("the text does not settle")
+    assert "81.0% (80.0%)" in texts["pct_exceptions"]  # recomputed: 80.0%, not 81.0
+    assert texts["needs_construction"].startswith("This cohort is not the reconstruction")
+
+
+# ------------------------------------------------------------------ the reproducibility report
+
+
+def test_reproducibility_report(monkeypatch, tmp_path):
+    from analysis import compare
+    from analysis.results import reproducibility
+
+    cohort, ae = load_cohort(), load_adverse_events()
+    report, checks = compare(cohort, ae, unchecked=True), audit.audit()
+    summary = reproducibility.summary(report, checks)
+    n_unchecked = int((report["status"] == "not checkable").sum())
+    independent = int(checks["category"].isin(audit.INDEPENDENT).sum())
+    assert summary["entries"].tolist() == [len(report) - n_unchecked, n_unchecked, independent]
+    assert "searched to reproduce them" in summary["part"].iloc[0]
+    texts = reproducibility.texts(report, checks, cohort)
+    assert texts["n_reproduced"] == texts["n_entries"] and texts["n_differ"] == "0"
+    assert texts["notice"].endswith("so its agreement with the paper holds by construction")
+    assert texts["cohort"] == "the reconstructed cohort"
+    assert len(reproducibility.unchecked(report)) == n_unchecked > 0
+    # another cohort: a difference is not an error, and nothing holds by construction
+    monkeypatch.setenv("BOOK_COHORT", str(tmp_path / "own.csv"))
+    other = cohort.assign(os_months=cohort["os_months"] + 1)
+    report = compare(other, ae, unchecked=True)
+    texts = reproducibility.texts(report, checks, other)
+    assert texts["n_differ"] != "0" and texts["notice"].startswith("another cohort than the")
+    assert texts["cohort"] == "own.csv"
+    assert "searched" not in reproducibility.summary(report, checks)["part"].iloc[0]

@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
+from matplotlib.text import Text
 
 from analysis import load_cohort
 from analysis.figures import theme
 from analysis.figures.km import km_figure, km_plot, risk_rows
+from analysis.figures.theme import FONT_SIZE
 from analysis.results import km
 
 MRD = km.Panel("os", "mrd_response", title="overall survival by MRD response")
@@ -119,28 +121,53 @@ def test_p_and_hr_on_the_plot_equal_the_results(cohort, fd):
 
 
 def test_risk_rows_equal_the_risk_table(fd):
-    fig = km_figure(fd)
-    ax, risk_ax = fig.axes
-    drawn = drawn_rows(risk_ax)
+    fig, ax = plt.subplots()
+    drawn = drawn_rows(risk_rows(fd, ax))
     risk = fd[fd["table"] == "risk"]
     for role, rows in risk.groupby("role"):
         for col in ("at_risk", "censored", "events"):
             assert drawn[(col, role)] == dict(zip(rows["time"], rows[col].astype(int)))
-    labels = [t.get_text() for t in risk_ax.get_yticklabels()]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "non-resp.: at risk" and labels[-1] == "resp.: events"
-    colours = {to_hex(t.get_color()) for t in risk_ax.get_yticklabels()}
+    colours = {to_hex(t.get_color()) for t in ax.get_yticklabels()}
     assert colours == {theme.PALETTE["reference"].lower(), theme.PALETTE["comparison"].lower()}
 
 
-def test_risk_rows_line_up_with_the_ticks(fd):
+@pytest.mark.parametrize("own", [True, False])
+def test_risk_rows_line_up_with_the_ticks(fd, own):
+    fd = fd.assign(own_panel=own)
     fig = km_figure(fd)
-    ax, risk_ax = fig.axes
     fig.canvas.draw()
-    assert risk_ax.get_shared_x_axes().joined(ax, risk_ax)
-    times = sorted({x for counts in drawn_rows(risk_ax).values() for x in counts})
-    assert ax.get_xticks().tolist() == times
-    a, r = ax.get_position(), risk_ax.get_position()
-    assert a.x0 == pytest.approx(r.x0) and r.y1 < a.y0
+    axes = fig.axes
+    assert len(axes) == (4 if own else 2)  # each curve in its own panel, or both in one
+    for ax, risk_ax in zip(axes[::2], axes[1::2]):
+        assert risk_ax.get_shared_x_axes().joined(ax, risk_ax)
+        times = sorted({x for counts in drawn_rows(risk_ax).values() for x in counts})
+        assert ax.get_xticks().tolist() == times
+        a, r = ax.get_position(), risk_ax.get_position()
+        assert a.x0 == pytest.approx(r.x0) and r.y1 < a.y0
+    drawn = [set(k[1] for k in drawn_rows(r)) for r in axes[1::2]]
+    assert drawn == ([{"reference"}, {"comparison"}] if own else [{"reference", "comparison"}])
+
+
+def test_own_panels_draw_one_band_each(fd):
+    top, _, bottom, _ = km_figure(fd.assign(own_panel=True)).axes
+    for ax, role, other in ((top, "reference", "comparison"), (bottom, "comparison", "reference")):
+        assert len(ax.collections) == 1  # this curve's band only
+        band = ax.collections[0].get_facecolor()[0][:3]
+        assert to_hex(band) == theme.PALETTE[role].lower()
+        lines = km_lines(ax)
+        assert lines[f"km-{role}"].get_linewidth() > lines[f"km-{other}"].get_linewidth()
+        marks = {ln.get_gid() for ln in ax.get_lines()} - set(lines)
+        assert marks == {f"censor-{role}"}
+    assert [t.get_gid() for t in top.texts] == ["test"] and not bottom.texts
+    assert top.get_legend() is not None and bottom.get_legend() is None
+
+
+def test_no_censor_marks_when_the_data_say_so(fd):
+    ax = km_plot(fd.assign(marks=False), plt.figure().gca())
+    assert not [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("censor-")]
+    assert len(km_lines(ax)) == 2
 
 
 def test_roles_keep_their_colours(cohort):
@@ -185,3 +212,93 @@ def test_output_is_deterministic(fd, tmp_path, fmt):
     assert outputs[0] == outputs[1]
     if fmt == "svg":
         assert not re.search(r"<dc:date>", outputs[0].decode())
+
+
+# ----------------------------------------------------------------------------- legibility
+
+#: Measured in Chromium at a 1280 px wide window on the HTML build (book/survival.html):
+#: body text 16 px; a figure is shown at most 672 px wide (the content column), otherwise at
+#: its natural size. test_html_text_at_least_body_size re-measures both on a build.
+BODY_PX, COLUMN_PX = 16.0, 672.0
+
+
+def displayed_text_px(fig) -> float:
+    """Size in CSS px of the smallest text of ``fig`` as the HTML book shows it.
+
+    The inline backend saves the figure with ``bbox_inches="tight"`` and the theme's "retina"
+    PNG, which the page shows at ``figure.dpi`` CSS px per inch, scaled down to the column.
+    """
+    fig.canvas.draw()
+    per_inch = plt.rcParams["figure.dpi"]  # set by the theme
+    width = fig.get_tightbbox().width + 2 * plt.rcParams["savefig.pad_inches"]
+    shown = min(COLUMN_PX, width * per_inch) / width  # CSS px per inch as displayed
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(t.get_fontsize() for t in texts) / 72 * shown
+
+
+def _panels():
+    from analysis.results import survival, transplant
+
+    return {**survival.PANELS["os"], **survival.PANELS["rfs"], **transplant.PANELS}
+
+
+@pytest.mark.parametrize("key", sorted(_panels()))
+def test_text_at_least_body_size(cohort, key):
+    fig = km_figure(km.figure_data(cohort, _panels()[key]))
+    assert displayed_text_px(fig) >= BODY_PX
+
+
+def test_counts_fit_at_registry_size(cohort):
+    """At 100,000 patients the counts under the plot still fit side by side."""
+    big = pd.concat(
+        [cohort.assign(patient_id=cohort["patient_id"] + f"-{i}") for i in range(5264)],
+        ignore_index=True,
+    )
+    fd = km.figure_data(big, km.Panel("os", "mrd_response"))
+    assert fd.loc[fd["table"] == "risk", "at_risk"].max() >= 60_000
+    fig = km_figure(fd)
+    fig.canvas.draw()
+    assert displayed_text_px(fig) >= BODY_PX
+    for risk_ax in fig.axes[1::2]:
+        rows: dict = {}
+        for t in risk_ax.texts:
+            rows.setdefault(t.get_position()[1], []).append(t.get_window_extent())
+        labels = [t.get_window_extent() for t in risk_ax.get_yticklabels()]
+        for y, boxes in rows.items():
+            boxes.sort(key=lambda b: b.x0)
+            assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), f"counts overlap in row {y}"
+            assert max(b.x1 for b in labels) < boxes[0].x0  # row label clear of the counts
+
+
+@pytest.mark.build
+def test_html_text_at_least_body_size():
+    """On a build, Chromium at 1280 px: body text and each KM figure's scale as assumed."""
+    import shutil
+
+    from analysis.config import ROOT
+
+    html = ROOT / "_build" / "html"
+    pages = [p for p in html.rglob("*.html") if "fig-survival-os" in p.read_text("utf-8")]
+    if not pages or not shutil.which("chromium"):
+        pytest.skip("no HTML build with the survival chapter, or no chromium")
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+             "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=flags)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(pages[0].as_uri())
+        body = page.evaluate(
+            "() => parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)"
+        )
+        figs = page.evaluate("""() => [...document.querySelectorAll('figure img')].map(
+            i => [i.closest('figure').id, i.getBoundingClientRect().width, i.naturalWidth])""")
+        browser.close()
+    assert body == BODY_PX
+    km_figs = [f for f in figs if f[0].startswith("fig-survival")]
+    assert km_figs
+    for name, shown, natural in km_figs:
+        # natural px at the retina 200 dpi: inches = natural / 200; shown px per inch
+        px = FONT_SIZE / 72 * shown / (natural / 200)
+        assert shown <= COLUMN_PX and px >= BODY_PX, name

@@ -7,6 +7,7 @@ made by hand on the cohort table, or from lifelines and statsmodels called direc
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 from scipy import stats
@@ -238,3 +239,104 @@ def test_empty_cohort_gives_words_not_errors(cohort):
     t = km.panel_table(empty, {"1d": km.Panel("os", "mrd_response")})
     assert set(t["12-month estimate ± SE"]) == {"not estimable (no patients)"}
     assert t.iloc[0]["Log-rank P"] == "—"
+
+
+# ----------------------------------------------------------------------------- phase B
+
+
+def tiled(cohort, k: int):
+    """The cohort repeated ``k`` times with distinct patient ids (a large cohort, same shape)."""
+    parts = [cohort.assign(patient_id=cohort["patient_id"] + f"-{i}") for i in range(k)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_landmark_keeps_those_followed_beyond_it(cohort):
+    data = km.endpoint_data(cohort, "os", landmark=3.0)
+    t = cohort["os_months"].to_numpy()
+    assert len(data) == (t > 3.0).sum() and (data["time"] > 3.0).all()
+    assert km.population(km.Panel("os", "mrd_response", landmark=3.0)) == (
+        "all patients alive at 3.0 months"
+    )
+
+
+def test_p_hr_lines():
+    assert km.p_hr_lines(0.0231, 0.194, 0.041, 0.914) == (
+        "log-rank P = 0.023",
+        "HR 0.19 (95% CI 0.04–0.91)",
+    )
+    assert km.p_hr_lines(0.0004, 2, 1, 3, "Mantel-Byar")[0] == "Mantel-Byar P < 0.001"
+    nan = float("nan")
+    assert km.p_hr_lines(nan, nan, nan, nan) == ("log-rank P not computable", "HR not computable")
+
+
+def _steps(lower_a, upper_a, lower_b, upper_b):
+    """Two made-up curves with one event each at t = 1 and the given bands after it."""
+    rows = []
+    for role, lo, hi in (("reference", lower_a, upper_a), ("comparison", lower_b, upper_b)):
+        rows += [(role, 0.0, 0, 1.0, 1.0, 1.0), (role, 1.0, 1, 0.5, lo, hi),
+                 (role, 2.0, 0, 0.5, lo, hi)]  # fmt: skip
+    cols = ["role", "time", "n_event", "survival", "ci_lower", "ci_upper"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_bands_overlap():
+    assert km.bands_overlap(_steps(0.1, 0.4, 0.35, 0.9))
+    assert not km.bands_overlap(_steps(0.1, 0.3, 0.35, 0.9))
+    # before both curves have an event, both bands are [1, 1]: that is not an overlap
+    one_event = _steps(0.1, 0.3, 0.35, 0.9)
+    one_event.loc[one_event["role"] == "comparison", "n_event"] = 0
+    assert not km.bands_overlap(one_event)
+
+
+def test_own_panels_and_marks_in_the_figure_data(cohort):
+    fd = km.figure_data(cohort, km.Panel("os", "mrd_response"))
+    s = fd[fd["table"] == "summary"]
+    # the bands of Figure 1d overlap (checked on the curves: the responders' band at 12
+    # months reaches below the non-responders' upper limit)
+    steps = fd[fd["table"] == "km"]
+    at = {
+        r: steps[(steps["role"] == r) & (steps["time"] <= 12)].iloc[-1]
+        for r in ("reference", "comparison")
+    }
+    assert at["comparison"]["ci_lower"] <= at["reference"]["ci_upper"]
+    assert s["own_panel"].all() and s["marks"].all()
+    big = km.figure_data(tiled(cohort, 30), km.Panel("os", "mrd_response"))
+    assert not big.loc[big["table"] == "summary", "marks"].any()  # 570 > MARKS_MAX
+
+
+def test_figure_note(cohort, monkeypatch):
+    fd = km.figure_data(cohort, km.Panel("os", "mrd_response"))
+    note = km.figure_note(fd)
+    # the non-responders' last death leaves one patient at risk (test_sparse_tail_counted...)
+    assert note.startswith("Fragile tail: the median of the curve for MRD non-responders, "
+                           "16.2 months, rests on 1 patient at risk.")  # fmt: skip
+    assert "each curve has its own panel" in note
+    assert note.endswith("Reconstructed, not the patients' records.")
+    assert km.figure_note(km.figure_data(cohort, km.Panel("os"))) == (
+        "Reconstructed, not the patients' records."
+    )
+    big = km.figure_note(km.figure_data(tiled(cohort, 30), km.Panel("os")))
+    assert f"not marked on the curves above {km.MARKS_MAX} patients" in big
+    monkeypatch.setenv("BOOK_COHORT", "/elsewhere/cohort.csv")
+    assert km.figure_note(fd).endswith("From the cohort table of this build.")
+
+
+def test_summary_median_is_the_fit_median(os_data):
+    """The median and its CI come from the same lifelines fit as the curve."""
+    d = os_data[~os_data["mrd_response"]]
+    kmf = KaplanMeierFitter().fit(d["time"], d["event"])
+    row = km.summary(d).iloc[0]
+    assert row["median"] == kmf.median_survival_time_
+
+
+def test_medians_text(os_data):
+    # the medians and their CIs checked by hand in test_median_ci_against_log_log_band_by_hand
+    # and test_panel_table: 16.2 (1.7-16.2) for non-responders, not reached (4.1-NR) otherwise
+    assert km.medians_text(km.summary(os_data, "mrd_response")) == (
+        "16.2 months (95% CI 1.7–16.2) for MRD non-responders and not reached (95% CI "
+        "4.1–not reached) for MRD responders"
+    )
+    assert (
+        km.medians_text(km.summary(os_data.iloc[:0]))
+        == "not estimable (no patients) for all patients"
+    )

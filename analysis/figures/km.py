@@ -1,16 +1,7 @@
 """Kaplan-Meier figures in the KMunicate style (Morris et al., BMJ Open 2019).
 
-Each figure draws one panel's :func:`analysis.results.km.figure_data` and computes nothing:
-step curves with their 95% bands, a ``+`` at each censored time, the group sizes in the
-legend, the log-rank P and the Cox hazard ratio on the plot, and under the plot, aligned
-with the time ticks, each group's number at risk, cumulative censored and cumulative events.
-
-Examples
---------
->>> from analysis import load_cohort
->>> from analysis.results import km
->>> fd = km.figure_data(load_cohort(), km.Panel("os", "mrd_response"))
->>> fig = km_figure(fd)  # doctest: +SKIP
+A figure draws a panel's :func:`analysis.results.km.figure_data` and computes nothing; its
+size and text follow the book's theme (:mod:`analysis.figures.theme`).
 """
 
 from __future__ import annotations
@@ -21,12 +12,12 @@ import pandas as pd
 
 from .. import format as fmt
 from ..display import save_source_data
-from .theme import PALETTE, WIDTH, XLABEL, role_style
+from .theme import FONT_SIZE, PALETTE, WIDTH, XLABEL, role_style
 
 __all__ = ["km_plot", "risk_rows", "km_figure", "ROW_HEIGHT"]
 
 #: Height of one row of the risk table, inches.
-ROW_HEIGHT = 0.24
+ROW_HEIGHT = 0.25
 _BOX = {"boxstyle": "square,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85}
 _RISK_ROWS = (("at_risk", "at risk"), ("censored", "censored"), ("events", "events"))
 
@@ -35,94 +26,88 @@ def _part(fd: pd.DataFrame, table: str) -> pd.DataFrame:
     return fd[fd["table"] == table]
 
 
-def km_plot(fd: pd.DataFrame, ax=None, *, ci: bool = True, legend_title: str | None = None):
-    """The curves of a panel's figure data on ``ax`` (default: the current axes); returns it.
-
-    The x ticks are the times of the risk table, so the counts under the plot line up.
-    """
+def km_plot(fd: pd.DataFrame, ax=None, *, ci=True, legend_title=None, band=None, legend=True):
+    """The curves of ``fd`` on ``ax`` (default: the current axes), x ticks at the risk table's
+    times; ``band``: the one role drawn in full (band, marks), the others thin. Returns ``ax``."""
     ax = plt.gca() if ax is None else ax
     steps, summary, test = _part(fd, "km"), _part(fd, "summary"), _part(fd, "test")
-    handles, labels = [], []
+    marks, handles, labels = bool(np.all(summary.get("marks", True))), [], []
     for role, curve in steps.groupby("role", sort=False):
-        style = role_style(role)
+        style, full = role_style(role), band in (None, role)
         n = int(summary.loc[summary["role"] == role, "n"].iloc[0])
-        (line,) = ax.step(curve["time"], curve["survival"], where="post", lw=1.8,
+        (line,) = ax.step(curve["time"], curve["survival"], where="post", lw=1.8 if full else 1,
                           clip_on=False, zorder=3, gid=f"km-{role}", **style)  # fmt: skip
-        if ci and n:
+        if ci and n and full:
             ax.fill_between(curve["time"], curve["ci_lower"], curve["ci_upper"], step="post",
                             color=style["color"], alpha=0.14, lw=0, zorder=1)  # fmt: skip
-        cens = curve[curve["n_censored"] > 0]
-        ax.plot(cens["time"], cens["survival"], ls="none", marker="+", ms=9, mew=1.4,
-                color=style["color"], clip_on=False, zorder=4, gid=f"censor-{role}")  # fmt: skip
+        cens = curve[(curve["n_censored"] > 0) & (marks and full)]
+        if len(cens):  # an empty line with clip_on=False breaks the constrained layout
+            ax.plot(
+                cens["time"],
+                cens["survival"],
+                ls="none",
+                marker="+",
+                ms=9,
+                mew=1.4,
+                color=style["color"],
+                clip_on=False,
+                zorder=4,
+                gid=f"censor-{role}",
+            )
         handles.append(line)
         labels.append(f"{curve['label'].iloc[0]} (n = {n})")
-    if len(test):
+    if len(test) and legend:
         ax.text(0.02, 0.04, test["text"].iloc[0], transform=ax.transAxes, ha="left", va="bottom",
                 gid="test", bbox=_BOX)  # fmt: skip
     ticks = np.sort(_part(fd, "risk")["time"].unique())
     ax.set_xticks(ticks, [fmt.number(x, None) for x in ticks])
-    ax.set_xlim(0, ticks[-1])
-    ax.set_ylim(0, 1.0)
-    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "0.25", "0.50", "0.75", "1.00"])
+    ax.set(xlim=(0, ticks[-1]), ylim=(0, 1), xlabel=XLABEL)
     ax.set_ylabel(f"{fd['ylabel'].iloc[0]} probability")
-    ax.set_xlabel(XLABEL)
-    ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False,
-              title=legend_title, alignment="left", handlelength=2.6)  # fmt: skip
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "0.25", "0.50", "0.75", "1.00"])
+    if legend:
+        ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False,
+                  title=legend_title, alignment="left", handlelength=2.6)  # fmt: skip
     return ax
 
 
-def risk_rows(fd: pd.DataFrame, ax):
-    """Number at risk, cumulative censored and cumulative events under each tick; returns ``ax``.
-
-    One block of three rows per group, labelled with the group's short name, in its colour.
-    """
+def risk_rows(fd: pd.DataFrame, ax, roles=None, gap: int = 0):
+    """At risk, cumulative censored and cumulative events of ``roles`` (default all) under
+    each tick, in each group's colour, with ``gap`` empty rows below. Returns ``ax``."""
     risk = _part(fd, "risk")
-    roles = list(dict.fromkeys(risk["role"]))
-    labels, y = [], 0
-    for role in roles:
+    labels, several = [], risk["role"].nunique() > 1
+    for role in roles or list(dict.fromkeys(risk["role"])):
         rows = risk[risk["role"] == role]
-        head = rows["label"].iloc[0] if len(roles) > 1 else ""
         for col, name in _RISK_ROWS:
             for x, value in zip(rows["time"], rows[col]):
-                ax.text(x, y, str(int(value)), ha="center", va="center", gid=f"{col}-{role}",
-                        color=PALETTE[role])  # fmt: skip
-            labels.append((f"{head}: {name}" if head else name, role))
-            y += 1
-    ax.set_ylim(y - 0.5, -0.5)
-    ax.set_yticks(range(y), [t for t, _ in labels])
+                ax.text(x, len(labels), str(int(value)), ha="center", va="center",
+                        gid=f"{col}-{role}", color=PALETTE[role])  # fmt: skip
+            labels.append((f"{rows['label'].iloc[0]}: " * several + name, role))
+    ax.set_ylim(len(labels) - 0.5 + gap, -0.5)
+    ax.set_yticks(range(len(labels)), [t for t, _ in labels])
     for tick, (_, role) in zip(ax.get_yticklabels(), labels):
         tick.set_color(PALETTE[role])
-    ax.tick_params(axis="both", length=0)
-    ax.tick_params(axis="y", pad=18)  # clear of the counts centred on time 0
-    ax.tick_params(axis="x", labelbottom=False)
+    ax.tick_params(length=0, labelbottom=False)
+    digits = len(str(int(risk["at_risk"].max()))) if len(risk) else 1
+    ax.tick_params(axis="y", pad=4 + 0.33 * FONT_SIZE * digits)  # clear of the counts at 0
     ax.spines[:].set_visible(False)
     return ax
 
 
 def km_figure(fd: pd.DataFrame, *, ci: bool = True, name: str | None = None, height=3.4):
-    """A panel's Kaplan-Meier plot with its risk table underneath, :data:`WIDTH` wide.
-
-    Parameters
-    ----------
-    fd : pandas.DataFrame
-        :func:`analysis.results.km.figure_data` of one panel.
-    ci : bool
-        Shade each curve's 95% band.
-    name : str, optional
-        The figure's label (``fig-...``): its data are saved as the figure's source data.
-    height : float
-        Height of the plot (without the risk table), inches.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    table = ROW_HEIGHT * 3 * _part(fd, "risk")["role"].nunique() + 0.1
-    fig = plt.figure(figsize=(WIDTH, height + table), layout="constrained")
-    grid = fig.add_gridspec(2, 1, height_ratios=[height, table])
-    ax = fig.add_subplot(grid[0])
-    km_plot(fd, ax, ci=ci)
-    risk_rows(fd, fig.add_subplot(grid[1], sharex=ax))
+    """A panel's plot (``height`` inches) with its risk table underneath, or, if ``own_panel``,
+    one plot per curve, each followed by its rows; saved as source data ``name`` if given."""
+    roles = list(dict.fromkeys(_part(fd, "risk")["role"]))
+    own = ci and bool(np.any(_part(fd, "summary").get("own_panel", False)))
+    blocks, gap = ([(r, [r]) for r in roles], 1) if own else ([(None, roles)], 0)
+    heights = [h for _, rs in blocks for h in (height * (0.75 if own else 1),
+                                               ROW_HEIGHT * (3 * len(rs) + gap) + 0.1)]  # fmt: skip
+    fig = plt.figure(figsize=(WIDTH, sum(heights)), layout="constrained")
+    grid, first = fig.add_gridspec(len(heights), 1, height_ratios=heights), None
+    for i, (band, rs) in enumerate(blocks):
+        ax = km_plot(fd, fig.add_subplot(grid[2 * i], sharex=first), ci=ci, band=band,
+                     legend=first is None)  # fmt: skip
+        risk_rows(fd, fig.add_subplot(grid[2 * i + 1], sharex=ax), rs, gap)
+        first = first or ax
     if name:
         save_source_data(name, fd)
     return fig

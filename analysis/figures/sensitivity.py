@@ -1,62 +1,51 @@
-"""Figures of the sensitivity chapter; each draws a results table and computes nothing.
-
-- :func:`cif_figure`: cumulative incidence curves of
-  :func:`analysis.results.sensitivity.competing_risks`;
-- :func:`transplant_figure`: a Kaplan-Meier-type panel of transplant (the paper's Figure 3,
-  a landmark analysis or Simon-Makuch curves) in the KMunicate style of
-  :func:`analysis.figures.km.km_figure`;
-- :func:`robustness_figure`: each quantity over the reconstructions (seaborn strip and box
-  plots), from :func:`analysis.results.robustness.figure_data`.
-"""
+"""Figures of the sensitivity chapter: they draw results tables and compute nothing."""
 
 from __future__ import annotations
 
-import textwrap
-
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
 from matplotlib.lines import Line2D
 
 from .. import format as fmt
 from ..display import save_source_data
-from ..results.km import time_ticks
-from .km import km_figure
+from .km import ROW_HEIGHT, km_figure
 from .theme import PALETTE, WIDTH, XLABEL, role_style
 
-__all__ = ["cif_plot", "cif_figure", "transplant_figure", "robustness_plot", "robustness_figure"]
+__all__ = ["cif_figure", "transplant_figure", "robustness_plot", "robustness_figure"]
 
 
-def cif_plot(curves, ax=None):
-    """Step curves of a long table (``curve``, ``label``, ``role``, ``time``, ``value``)."""
-    ax = plt.gca() if ax is None else ax
+def cif_figure(fd, *, name: str | None = None, height: float = 3.4):
+    """The curves (``table`` "cif") and, under each tick, the counts of the ``risk`` rows."""
+    curves, risk = fd[fd["table"] == "cif"], fd[fd["table"] == "risk"]
+    rows, ticks = list(dict.fromkeys(risk["row"])), np.sort(risk["time"].unique())
+    fig = plt.figure(figsize=(WIDTH, height + ROW_HEIGHT * len(rows) + 0.1), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[height, ROW_HEIGHT * len(rows) + 0.1])
+    ax, low = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     for curve, c in curves.groupby("curve", sort=False):
         ax.step(c["time"], c["value"], where="post", lw=1.8, label=c["label"].iloc[0],
                 gid=f"cif-{curve}", clip_on=False, **role_style(c["role"].iloc[0]))  # fmt: skip
-    ticks = time_ticks(float(curves["time"].max()) if len(curves) else 0.0)
-    ax.set_xticks(ticks, [fmt.number(x, None) for x in ticks])
-    ax.set_xlim(0, ticks[-1])
-    ax.set_ylim(0, min(1.0, max(0.5, float(curves["value"].max()) + 0.05)))
-    ax.set_xlabel(XLABEL)
-    ax.set_ylabel("cumulative incidence")
-    ax.legend(loc="upper left", frameon=False)
-    return ax
-
-
-def cif_figure(curves, *, name: str | None = None, height: float = 4.0):
-    """:func:`cif_plot` as a figure :data:`~analysis.figures.theme.WIDTH` wide."""
-    fig, ax = plt.subplots(figsize=(WIDTH, height), layout="constrained")
-    cif_plot(curves, ax)
+    for r in risk.itertuples():
+        low.text(r.time, rows.index(r.row), str(int(r.count)), ha="center", va="center",
+                 color=PALETTE[r.role], gid="risk")  # fmt: skip
+    for a in (ax, low):
+        a.set_xticks(ticks, [fmt.number(x, None) for x in ticks])
+        a.set_xlim(0, ticks[-1])
+    ax.set(ylim=(0, min(1.0, max(0.5, curves["value"].max() + 0.05))), xlabel=XLABEL,
+           ylabel="cumulative incidence")  # fmt: skip
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=2.6)
+    low.set(ylim=(len(rows) - 0.5, -0.5), yticks=range(len(rows)), yticklabels=rows)
+    low.tick_params(length=0, pad=18, labelbottom=False)
+    low.spines[:].set_visible(False)
     if name:
-        save_source_data(name, curves)
+        save_source_data(name, fd)
     return fig
 
 
 def transplant_figure(fd, *, name: str | None = None):
     """:func:`analysis.figures.km.km_figure` of a transplant panel; a landmark panel (with a
     ``landmark`` column) is timed from the landmark, a panel without bands drawn without."""
-    km_rows = fd[fd["table"] == "km"]
-    ci = "ci_lower" in fd and km_rows["ci_lower"].notna().any()
-    fig = km_figure(fd, ci=ci, name=name)
+    fig = km_figure(fd, ci="ci_lower" in fd and fd["ci_lower"].notna().any(), name=name)
     if "landmark" in fd:
         at = fmt.number(fd["landmark"].iloc[0], None)
         fig.axes[0].set_xlabel(f"months since the landmark ({at} months)")
@@ -66,7 +55,7 @@ def transplant_figure(fd, *, name: str | None = None):
 def robustness_plot(data, ax=None, *, kind: str = "p"):
     """One panel of :func:`robustness_figure`: the quantities of one ``kind``."""
     ax = plt.gca() if ax is None else ax
-    sub = data[data["kind"] == kind].assign(label=lambda d: d["label"].map(_wrap))
+    sub = data[data["kind"] == kind].assign(label=lambda d: d["label"].str.wrap(34))
     order = list(dict.fromkeys(sub["label"]))
     recon, book = sub[sub["seed"] >= 0], sub[sub["seed"] < 0]
     common = {"x": "value", "y": "label", "order": order, "ax": ax, "legend": False}
@@ -87,13 +76,8 @@ def robustness_plot(data, ax=None, *, kind: str = "p"):
     return ax
 
 
-def _wrap(label: str, width: int = 34) -> str:
-    return "\n".join(textwrap.wrap(label, width))
-
-
 def robustness_figure(data, *, name: str | None = None, row_height: float = 0.42):
-    """Each quantity over the reconstructions (points; box: quartiles, whiskers: range) and
-    on the book's cohort (diamond), a panel per kind of quantity."""
+    """Each quantity over the reconstructions and on the book's cohort, a panel per kind."""
     kinds = list(dict.fromkeys(data["kind"]))
     rows = [data.loc[data["kind"] == k, "label"].nunique() for k in kinds]
     height = row_height * sum(rows) + 0.8 * len(kinds) + 0.4

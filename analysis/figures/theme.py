@@ -1,8 +1,8 @@
 """One look for every figure of the book, set with :func:`seaborn.set_theme`.
 
 - seaborn's ``ticks`` style and ``notebook`` context, with text sized so that in the HTML
-  book, where a figure :data:`WIDTH` inches wide is shown at about its natural size, the
-  smallest text of a figure is as large as the body text;
+  book, where a figure :data:`WIDTH` inches wide is shown at its natural size, the smallest
+  text of a figure is at least as large as the body text;
 - one colour-blind-safe palette (Okabe and Ito) whose colours mean *roles*, never a
   particular subgroup: black for a single curve, blue for the reference group, vermillion
   for the comparison group (the patients *with* a flag), then green and purple;
@@ -39,10 +39,12 @@ LINESTYLES: dict[str, object] = {
     "fourth": (0, (1, 1.2)),
 }
 
-#: Width of a full-width figure, inches: about the text column of the HTML book at 100 dpi.
-WIDTH = 7.0
-#: Base font size, points: at 100 dpi a point is 1.39 px, so 11.5 pt is the 16 px body text.
-FONT_SIZE = 11.5
+#: Width of a full-width figure, inches: the HTML book's text column is 672 px at 1280 px,
+#: and a figure is shown at 100 px per inch up to that width.
+WIDTH = 6.4
+#: Base font size, points: at 100 px per inch a point is 1.39 px, so 12 pt (16.7 px) is at
+#: least the 16 px body text.
+FONT_SIZE = 12.0
 #: x-axis label of every figure on the time scale of the study.
 XLABEL = "months since start of blinatumomab"
 

@@ -2,15 +2,15 @@
 
 The paper publishes aggregates only.  This module searches, reproducibly and
 with a fixed seed, for individual patient data whose recomputed statistics
-equal every entry of the ledger of published numbers (``analysis/published.yml``)
-at the printed precision.  The result is **a** cohort consistent with the
+equal every entry of the ledger of published numbers (``analysis/paper/published.yml``)
+at the printed precision; its targets are read from the ledger.  The result is **a** cohort consistent with the
 publication, not the patients' records.
 
 How the search works
 --------------------
-1. *Roles.*  The text fixes each patient's course up to timing (who responded,
-   who was transplanted by which pathway, who relapsed, who died of what).  The
-   19 courses are written down in :data:`ROLES`.
+1. *Roles.*  The text fixes how many patients had each outcome (response, transplant
+   route, relapse, cause of death); which outcomes go together in one patient is partly
+   our reading.  The 19 courses are data (:data:`ROLES`, ``assumptions.yml``).
 2. *Order skeletons.*  Kaplan-Meier estimates and log-rank statistics depend on
    times only through their order.  The 1-year OS of 64.2% +/- 12.1% admits three
    orders of deaths (D) and censorings (C) before 12 months; the seventh death
@@ -32,10 +32,10 @@ How the search works
    from diagnosis and extramedullary disease are drawn to their published
    medians and ranges and checked against the "no difference" statements.
 5. *Verification.*  The cohort is checked against the whole ledger
-   (:func:`analysis.ledger.compare`); nothing is written unless every entry is
+   (:func:`analysis.paper.ledger.compare`); nothing is written unless every entry is
    reproduced.
 
-Run ``python -m analysis.reconstruct`` (or ``make reconstruct``) to regenerate
+Run ``python -m analysis.paper.reconstruct`` (or ``make reconstruct``) to regenerate
 ``data/reconstructed/``; the output is identical byte for byte for a given seed.
 """
 
@@ -70,32 +70,8 @@ CYCLE_GAP_DAYS = config.CYCLE_GAP_DAYS  # treatment-free interval between cycles
 
 @dataclass(frozen=True)
 class Role:
-    """The course of one patient as the paper tells it, up to timing.
-
-    Attributes
-    ----------
-    key : str
-        Short name used inside the search.
-    overt : bool
-        >= 5% marrow blasts at the start of blinatumomab.
-    cr, mrd_response : bool
-        Response after blinatumomab.
-    prior_allo_hsct : bool
-        Allogeneic transplant before blinatumomab.
-    cycles : int
-        Blinatumomab cycles in all.
-    pathway : str
-        ``""`` (no transplant), ``"direct"``, ``"bridging"`` (imatinib) or
-        ``"salvage"`` (after relapse and salvage therapy).
-    relapse_site : str
-        ``""`` or the site of relapse.
-    cause_of_death : str
-        ``""`` if alive at last follow-up.
-    car_t_after : bool
-        CAR-T after blinatumomab.
-    course : str
-        One-line summary of the course (shown in the patient journeys).
-    """
+    """The course of one patient the search places in time (``assumptions.yml``, ``roles``:
+    the file's header explains the fields)."""
 
     key: str
     overt: bool
@@ -682,7 +658,7 @@ def differing_files(out_dir: Path, cohort: pd.DataFrame, ae: pd.DataFrame) -> li
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m analysis.reconstruct [--seed N] [--out DIR] [--check]``."""
+    """Command line: ``python -m analysis.paper.reconstruct [--seed N] [--out DIR] [--check]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=config.RECONSTRUCTED_DIR)

@@ -1,24 +1,9 @@
 """Kaplan-Meier panels: the tidy tables every survival figure and table of the book draws.
 
-A *panel* is one endpoint (OS of every patient, or RFS of the patients in CR), possibly
-restricted to a subgroup, and possibly split into two or more curves by a flag of
-:func:`analysis.data.derive.flags`.  For a panel this module returns, as tidy DataFrames:
-
-- :func:`steps`: each curve's Kaplan-Meier table (lifelines, with Greenwood SE and the 95%
-  band);
-- :func:`risk_table`: under each time tick, the number at risk and the cumulative numbers
-  censored and with the event (the KMunicate rows; Morris et al., BMJ Open 2019);
-- :func:`comparison`: the log-rank P and the Cox hazard ratio of a two-curve panel;
-- :func:`summary`: per curve, patients, events, the estimate at one year, the median with
-  its 95% CI, and whether the curve's tail rests on fewer than :data:`SPARSE_AT_RISK`
-  patients;
-- :func:`figure_data`: all of it stacked in one table, which is what
-  :func:`analysis.figures.km.km_figure` draws, what the book offers as the figure's source
-  data, and what ``make verify`` fingerprints;
-- :func:`panel_table`: the numbers of several panels as the table a chapter shows.
-
-In a split, the patients *with* the flag are the "comparison" curve and the others the
-"reference" curve; the hazard ratio is comparison against reference.
+A :class:`Panel` is an endpoint, perhaps restricted and split into curves by a flag: those
+*with* it are the "comparison" curve, the others the "reference" (hazard ratios compare them
+in that order). :func:`figure_data` is what :mod:`analysis.figures.km` draws (KMunicate;
+Morris et al., BMJ Open 2019), the figure's source data, and what ``make verify`` checks.
 """
 
 from __future__ import annotations
@@ -29,60 +14,52 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .. import config
 from .. import format as fmt
 from ..data import derive
 from ..stats import survival
 
-__all__ = ["ROLES", "SPLIT_LABELS", "SPARSE_AT_RISK", "Panel", "endpoint_data", "groups",
-           "population", "steps", "risk_table", "comparison", "summary", "time_ticks",
-           "figure_data", "estimate_texts", "panel_table", "plot_text"]  # fmt: skip
+__all__ = ["LABELS", "SPLIT_LABELS", "YLABELS", "SPARSE_AT_RISK", "MARKS_MAX", "Panel",
+           "endpoint_data", "population", "steps", "risk_table", "p_hr_lines", "figure_note",
+           "comparison", "summary", "bands_overlap", "time_ticks", "figure_data", "sentence",
+           "estimate_texts", "medians_text", "for_this_build", "panel_table",
+           "plot_text"]  # fmt: skip
 
-#: Roles of the curves of a panel, in order; a single curve is "all".
-ROLES: tuple[str, ...] = ("reference", "comparison", "third", "fourth")
-
-#: Legend labels and short labels (risk-table rows) of a split: (without, with) the flag.
-SPLIT_LABELS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "ph_positive": (("Ph-negative", "Ph-positive"), ("Ph−", "Ph+")),
-    "high_blasts": (("< 50% marrow blasts", "≥ 50% marrow blasts"), ("< 50%", "≥ 50%")),
-    "mrd_response": (("MRD non-responders", "MRD responders"), ("non-resp.", "resp.")),
-    "hsct_first_remission": (("no allo-HSCT in first CR", "allo-HSCT in first CR"),
-                             ("no HSCT", "HSCT")),
-    "hsct": (("no allo-HSCT", "allo-HSCT"), ("no HSCT", "HSCT")),
-    "cr": (("no CR", "CR"), ("no CR", "CR")),
-}  # fmt: skip
-
-#: A curve whose last event happens with fewer patients at risk than this is "sparse".
+#: Labels and sentences of the survival chapters (``results/survival.yml``).
+LABELS = yaml.safe_load((config.PACKAGE / "results" / "survival.yml").read_text("utf-8"))
+SPLIT_LABELS, YLABELS = LABELS["split_labels"], LABELS["ylabels"]
+#: A curve whose last event has fewer patients at risk than this has a fragile tail.
 SPARSE_AT_RISK = 3
-
-#: y-axis label by endpoint.
-YLABELS = {"os": "overall survival", "rfs": "relapse-free survival"}
+#: Censored patients are marked on the curves of panels of at most this many patients.
+MARKS_MAX = 500
 
 
 @dataclass(frozen=True)
 class Panel:
-    """One Kaplan-Meier panel: ``endpoint`` ("os": every patient; "rfs": the patients in CR),
-    ``split`` (the flag splitting its curves, or ``None``), ``among`` (a flag restricting the
-    patients, e.g. ``"cr"``) and ``title`` ("overall survival by MRD response")."""
+    """``endpoint`` ("os": all; "rfs": those in CR), ``split`` (a flag or None), ``among`` (a
+    flag restricting the patients), ``title``, ``landmark`` (only those followed beyond it)."""
 
     endpoint: str
     split: str | None = None
     among: str | None = None
     title: str = ""
+    landmark: float | None = None
 
     @property
     def ylabel(self) -> str:
         return YLABELS[self.endpoint]
 
 
-def endpoint_data(cohort: pd.DataFrame, endpoint: str, among: str | None = None):
+def endpoint_data(cohort: pd.DataFrame, endpoint: str, among=None, landmark=None):
     """``time`` and ``event`` of an endpoint joined with every flag, one row per patient."""
     if endpoint not in ("os", "rfs"):
         raise ValueError(f"unknown endpoint {endpoint!r}; use 'os' or 'rfs'")
     table = derive.os_table(cohort) if endpoint == "os" else derive.rfs_table(cohort)
     data = table.join(derive.flags(cohort), how="left")
-    return data[data[among].to_numpy(bool)] if among else data
+    data = data[data[among].to_numpy(bool)] if among else data
+    return data if landmark is None else data[data["time"].to_numpy(float) > landmark]
 
 
 _Group = namedtuple("_Group", "role label short mask")
@@ -92,94 +69,68 @@ def groups(data: pd.DataFrame, split: str | None, population: str = "all patient
     """The curves of a panel: role, legend label, short label and row mask of each."""
     if split is None:
         return [_Group("all", population, population, np.ones(len(data), bool))]
-    (without, with_), (s0, s1) = SPLIT_LABELS.get(
-        split, ((f"not {derive.FLAG_LABELS[split]}", derive.FLAG_LABELS[split]), ("no", "yes"))
-    )
+    label = derive.FLAG_LABELS.get(split)
+    (without, with_), (s0, s1) = SPLIT_LABELS.get(split, ((f"not {label}", label), ("no", "yes")))
     flag = data[split].to_numpy(bool)
     return [_Group("reference", without, s0, ~flag), _Group("comparison", with_, s1, flag)]
 
 
 def population(panel: Panel) -> str:
     """Who a panel's patients are: "all patients", "patients in CR" or the ``among`` flag."""
-    if panel.among and panel.among != "cr":
-        return derive.FLAG_LABELS.get(panel.among, panel.among)
-    return "patients in CR" if panel.endpoint == "rfs" or panel.among == "cr" else "all patients"
+    in_cr = panel.endpoint == "rfs" or panel.among == "cr"
+    pop = "patients in CR" if in_cr else derive.FLAG_LABELS.get(panel.among, "all patients")
+    return pop + (f" alive at {fmt.months(panel.landmark)}" if panel.landmark else "")
 
 
 def steps(data: pd.DataFrame, split: str | None = None, population: str = "all patients"):
     """Each curve's Kaplan-Meier table (:func:`analysis.stats.survival.kaplan_meier`)."""
-    parts = []
-    for g in groups(data, split, population):
-        km = survival.kaplan_meier(data["time"][g.mask], data["event"][g.mask])
-        parts.append(km.assign(role=g.role, label=g.label, n=int(g.mask.sum())))
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat([survival.kaplan_meier(data["time"][g.mask], data["event"][g.mask]).assign(
+        role=g.role, label=g.label, n=int(g.mask.sum())) for g in groups(data, split, population)],
+        ignore_index=True)  # fmt: skip
 
 
 def risk_table(data: pd.DataFrame, split: str | None, at, population: str = "all patients"):
-    """At risk, cumulative censored and cumulative events of each curve at each time of ``at``.
+    """``role``, ``label``, ``time`` (each of ``at``), ``at_risk`` (time >= t, as lifelines),
+    cumulative ``censored`` and ``events`` (time <= t) of each curve."""
+    at, t, e = np.asarray(at, float), data["time"].to_numpy(float), data["event"].to_numpy(int)
+    return pd.concat([pd.DataFrame({
+        "role": g.role, "label": g.short, "time": at,
+        "at_risk": survival.at_risk_counts(t[g.mask], at),
+        "censored": np.searchsorted(np.sort(t[g.mask & (e == 0)]), at, "right"),
+        "events": np.searchsorted(np.sort(t[g.mask & (e == 1)]), at, "right"),
+    }) for g in groups(data, split, population)], ignore_index=True)  # fmt: skip
 
-    At risk counts the patients whose time is at least ``t`` (lifelines' convention);
-    censored and events count those up to and including ``t``.
-    """
-    at = np.asarray(at, float)
-    rows = []
-    for g in groups(data, split, population):
-        t = data["time"].to_numpy(float)[g.mask]
-        e = data["event"].to_numpy(int)[g.mask]
-        for x, n in zip(at, survival.at_risk_counts(t, at)):
-            done = t <= x
-            rows.append((g.role, g.short, x, int(n), int((done & (e == 0)).sum()),
-                         int((done & (e == 1)).sum())))  # fmt: skip
-    return pd.DataFrame(rows, columns=["role", "label", "time", "at_risk", "censored", "events"])
+
+def p_hr_lines(p, hr, lower, upper, test: str = "log-rank") -> tuple[str, str]:
+    """ "log-rank P = 0.023", "HR 0.19 (95% CI 0.04–0.91)"; "not computable" for nan or inf."""
+    hr, lower, upper = (x if np.isfinite(x) else math.nan for x in (hr, lower, upper))
+    p_line = f"{test} P = {fmt.p_value(p)}".replace("= <", "<").replace("= —", "not computable")
+    hr_line = f"HR {fmt.ratio_ci(hr, lower, upper)}".replace("(", "(95% CI ")
+    return p_line, hr_line.replace("HR —", "HR not computable")
 
 
 def comparison(data: pd.DataFrame, split: str) -> dict:
-    """Log-rank test and Cox hazard ratio (comparison against reference) of a split.
-
-    Returns
-    -------
-    dict
-        ``p_value``, ``statistic``, ``hr``, ``hr_lower``, ``hr_upper`` (``nan`` where not
-        computable), glue-ready ``p_text`` and ``hr_text`` (:data:`~analysis.format.DASH` if
-        not computable), and ``text``, the two lines the figure prints.
-    """
-    t, e = data["time"].to_numpy(float), data["event"].to_numpy(int)
-    g = data[split].to_numpy(bool)
+    """Log-rank test and Cox HR of a split: ``p_value``, ``statistic``, ``hr``, ``hr_lower``,
+    ``hr_upper`` (nan if not computable), ``p_text``, ``hr_text``, ``text`` (:func:`p_hr_lines`)."""
+    t, e, g = data["time"].to_numpy(float), data["event"].to_numpy(int), data[split].to_numpy(bool)
     lr = survival.logrank(t, e, g) if len(t) else survival.LogRankResult(math.nan, math.nan)
     hr = survival.hazard_ratio(t, e, g) if len(t) else survival.HazardRatio(*[math.nan] * 4)
-    return {
-        "p_value": lr.p_value, "statistic": lr.statistic,
-        "hr": hr.ratio, "hr_lower": hr.ci_lower, "hr_upper": hr.ci_upper,
-        "p_text": fmt.p_value(lr.p_value),
-        "hr_text": fmt.ratio_ci(hr.ratio, hr.ci_lower, hr.ci_upper),
-        "text": plot_text(lr.p_value, hr.ratio, hr.ci_lower, hr.ci_upper),
-    }  # fmt: skip
+    ci = [x if np.isfinite(x) else math.nan for x in (hr.ratio, hr.ci_lower, hr.ci_upper)]
+    return {"p_value": lr.p_value, "statistic": lr.statistic, "hr": ci[0], "hr_lower": ci[1],
+            "hr_upper": ci[2], "p_text": fmt.p_value(lr.p_value), "hr_text": fmt.ratio_ci(*ci),
+            "text": "\n".join(p_hr_lines(lr.p_value, *ci))}  # fmt: skip
 
 
-def plot_text(p_value, hr, lower, upper, test: str = "log-rank P") -> str:
-    """The two lines a Kaplan-Meier figure prints: the test's P and the hazard ratio (95% CI).
-
-    >>> print(plot_text(0.0231, 0.194, 0.041, 0.914))
-    log-rank P = 0.023
-    HR 0.19 (95% CI 0.04–0.91)
-    """
-    p_line = f"{test} = {fmt.p_value(p_value)}".replace("= <", "<").replace("= —", "not computable")
-    hr_line = f"HR {fmt.ratio_ci(hr, lower, upper)}".replace("(", "(95% CI ")
-    return f"{p_line}\n{hr_line.replace('HR —', 'HR not computable')}"
+def plot_text(p_value, hr, lower, upper, test: str = "log-rank") -> str:
+    """The two lines a Kaplan-Meier figure prints (:func:`p_hr_lines`), for tests other than
+    the log-rank (e.g. Mantel-Byar)."""
+    return "\n".join(p_hr_lines(p_value, hr, lower, upper, test))
 
 
 def summary(data, split=None, months: float = config.HORIZON_MONTHS, population="all patients"):
-    """One row per curve: size, events, estimate at ``months``, median with its 95% CI.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``role``, ``label``, ``n``, ``events``, ``survival`` and ``se`` at ``months``
-        (percent; ``nan`` when nobody was followed that long), ``median``, ``median_lower``,
-        ``median_upper`` (months, ``nan`` where not reached), ``last_event`` (time of the
-        curve's last event), ``last_event_at_risk`` (the number at risk then) and ``sparse``
-        (that number below :data:`SPARSE_AT_RISK`).
-    """
+    """Per curve: ``role``, ``label``, ``n``, ``events``, ``survival`` and ``se`` at ``months`` (%;
+    nan if nobody was followed so long), ``median``, ``median_lower``, ``median_upper`` (nan if
+    not reached), ``last_event``, ``last_event_at_risk``, ``sparse`` (< :data:`SPARSE_AT_RISK`)."""
     rows = []
     for g in groups(data, split, population):
         t, e = data["time"].to_numpy(float)[g.mask], data["event"].to_numpy(int)[g.mask]
@@ -187,112 +138,115 @@ def summary(data, split=None, months: float = config.HORIZON_MONTHS, population=
         s, se = survival.survival_at(km, months)
         if len(t) and not (t.max() >= months or s == 0.0):
             s, se = math.nan, math.nan  # the estimate would be carried beyond the data
-        med, lo, hi = survival.median_ci(t, e)
-        last = km[km["n_event"] > 0]
-        at_last = int(last["n_at_risk"].iloc[-1]) if len(last) else 0
-        rows.append({
-            "role": g.role, "label": g.label, "n": int(len(t)), "events": int(e.sum()),
-            "survival": 100 * s, "se": 100 * se, "median": med, "median_lower": lo,
-            "median_upper": hi, "last_event_at_risk": at_last,
-            "last_event": float(last["time"].iloc[-1]) if len(last) else math.nan,
-            "sparse": bool(len(last)) and at_last < SPARSE_AT_RISK,
-        })  # fmt: skip
+        last = km[km["n_event"] > 0].tail(1)
+        at_last = int(last["n_at_risk"].sum())
+        rows.append({"role": g.role, "label": g.label, "n": len(t), "events": int(e.sum()),
+                     "survival": 100 * s, "se": 100 * se, "last_event_at_risk": at_last,
+                     **dict(zip(("median", "median_lower", "median_upper"), km.attrs["median"])),
+                     "last_event": float(last["time"].sum()) if len(last) else math.nan,
+                     "sparse": len(last) > 0 and at_last < SPARSE_AT_RISK})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def estimate_texts(row) -> dict[str, str]:
-    """Glue-ready text of one :func:`summary` row: ``estimate`` ± SE and ``median`` (95% CI).
-
-    What cannot be estimated is said in words ("not estimable (no patients)", "not reached").
-
-    >>> estimate_texts({"n": 7, "survival": 53.57, "se": 20.08, "median": 16.2,
-    ...                 "median_lower": 1.7, "median_upper": float("nan")})["median"]
-    '16.2 months (95% CI 1.7–not reached)'
-    """
-    if row["n"] == 0:
-        return dict.fromkeys(("estimate", "median"), "not estimable (no patients)")
-    estimate = fmt.estimate_se(row["survival"], row["se"])
-    if estimate == fmt.DASH:
-        estimate = f"not estimable (nobody followed for {fmt.months(config.HORIZON_MONTHS, 0)})"
-    limits = [fmt.number(row[k]) for k in ("median_lower", "median_upper")]
-    median = fmt.months(row["median"])
-    if limits != [fmt.DASH] * 2:
-        median += f" (95% CI {'–'.join(x.replace(fmt.DASH, 'not reached') for x in limits)})"
-    return {"estimate": estimate, "median": median}
-
-
-def panel_table(cohort: pd.DataFrame, panels: dict, months: float = config.HORIZON_MONTHS):
-    """The numbers behind a set of panels, one row per curve, ready to show.
-
-    ``panels`` maps a panel's name (e.g. the paper's "1d") to its :class:`Panel`.  Columns:
-    panel, curve, n, events, the estimate at ``months`` ± Greenwood SE, the median with its
-    95% CI (NR: not reached), and for a split the log-rank P and the Cox HR (95% CI).
-    """
-    rows = []
-    for key, panel in panels.items():
-        data = endpoint_data(cohort, panel.endpoint, panel.among)
-        test = comparison(data, panel.split) if panel.split else {}
-        s = summary(data, panel.split, months, population(panel))
-        for i, row in enumerate(s.to_dict("records")):
-            text = estimate_texts(row)
-            rows.append({
-                "Panel": "" if i else key, "Curve": row["label"], "n": row["n"],
-                "Events": row["events"], f"{months:g}-month estimate ± SE": text["estimate"],
-                "Median, months (95% CI)": text["median"].replace("95% CI ", "")
-                .replace(" months", "").replace("not reached", "NR"),
-                "Log-rank P": "" if i else test.get("p_text", ""),
-                "HR (95% CI)": "" if i else test.get("hr_text", ""),
-            })  # fmt: skip
-    return pd.DataFrame(rows)
+def bands_overlap(steps: pd.DataFrame) -> bool:
+    """Whether two curves' 95% bands overlap at a time after both curves' first event."""
+    curves = [c for _, c in steps.groupby("role", sort=False) if c["n_event"].sum() > 0]
+    if len(curves) != 2:
+        return False
+    t = np.union1d(*[c["time"] for c in curves])
+    t = t[(t >= max(c.loc[c["n_event"] > 0, "time"].min() for c in curves))
+          & (t <= min(c["time"].max() for c in curves))]  # fmt: skip
+    (lo1, hi1), (lo2, hi2) = [c[["ci_lower", "ci_upper"]].to_numpy(float)[
+        np.searchsorted(c["time"], t, "right") - 1].T for c in curves]  # fmt: skip
+    return bool(((lo1 <= hi2) & (lo2 <= hi1)).any())
 
 
 def time_ticks(tmax: float, max_ticks: int = 7) -> np.ndarray:
-    """Evenly spaced ticks from 0 covering ``tmax`` (steps of 1, 2, 3, 6, 12, ... months).
-
-    >>> time_ticks(28.5).tolist()
-    [0.0, 6.0, 12.0, 18.0, 24.0, 30.0]
-    """
+    """At most ``max_ticks`` evenly spaced ticks from 0 covering ``tmax`` (28.5: 0, 6, ... 30)."""
     if not np.isfinite(tmax) or tmax <= 0:
         return np.array([0.0, 1.0])
-    for step in (0.25, 0.5, 1, 2, 3, 6, 12, 24, 36, 60, 120, 240, 600, 1200):
-        n = math.ceil(tmax / step - 1e-9)
-        if n + 1 <= max_ticks:
-            return np.arange(n + 1, dtype=float) * step
-    step = 10 ** math.ceil(math.log10(tmax / (max_ticks - 1)))
-    return np.arange(math.ceil(tmax / step) + 1, dtype=float) * step
+    fit = [s for s in (0.25, 0.5, 1, 2, 3, 6, 12, 24, 60, 120) if tmax / s - 1e-9 < max_ticks]
+    step = fit[0] if fit else 10 ** math.ceil(math.log10(tmax / (max_ticks - 1)))
+    return np.arange(math.ceil(tmax / step - 1e-9) + 1, dtype=float) * step
 
 
 def figure_data(cohort: pd.DataFrame, panel: Panel, ticks=None) -> pd.DataFrame:
-    """Everything a Kaplan-Meier figure draws, in one tidy table.
-
-    Parameters
-    ----------
-    cohort : pandas.DataFrame
-    panel : Panel
-    ticks : array-like, optional
-        Time ticks of the x axis and of the risk table; default :func:`time_ticks` of the
-        cohort's longest OS time, so that every survival figure of a cohort shares its axis.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Rows with ``table`` = ``km`` (:func:`steps`), ``risk`` (:func:`risk_table`),
-        ``summary`` (:func:`summary`) and, for a split, ``test`` (:func:`comparison`, with the
-        ``text`` the figure prints), plus ``panel``, ``ylabel`` and ``population``.  Its CSV
-        is the figure's source data.
-    """
-    data = endpoint_data(cohort, panel.endpoint, panel.among)
-    pop = population(panel)
-    tmax = float(cohort["os_months"].max()) if len(cohort) else 0.0
-    ticks = time_ticks(tmax) if ticks is None else ticks
-    parts = [
-        steps(data, panel.split, pop).assign(table="km"),
-        risk_table(data, panel.split, ticks, pop).assign(table="risk"),
-        summary(data, panel.split, population=pop).assign(table="summary"),
-    ]
+    """Everything a figure draws, by ``table``: ``km`` (:func:`steps`), ``risk`` (at ``ticks``,
+    default :func:`time_ticks` of the longest OS), ``summary`` (with ``own_panel``, i.e.
+    :func:`bands_overlap`, and ``marks``, i.e. n <= :data:`MARKS_MAX`), ``test`` (a split's)."""
+    data = endpoint_data(cohort, panel.endpoint, panel.among, panel.landmark)
+    pop, tmax = population(panel), float(cohort["os_months"].max()) if len(cohort) else 0.0
+    km, ticks = steps(data, panel.split, pop), time_ticks(tmax) if ticks is None else ticks
+    s = summary(data, panel.split, population=pop)
+    s = s.assign(own_panel=bands_overlap(km), marks=len(data) <= MARKS_MAX)
+    parts = [km.assign(table="km"), risk_table(data, panel.split, ticks, pop).assign(table="risk"),
+             s.assign(table="summary")]  # fmt: skip
     if panel.split is not None:
-        c = comparison(data, panel.split)
-        parts.append(pd.DataFrame([c]).assign(table="test", role="comparison"))
+        test = pd.DataFrame([comparison(data, panel.split)])
+        parts.append(test.assign(table="test", role="comparison"))
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "table", out.pop("table"))
     return out.assign(panel=panel.title, ylabel=panel.ylabel, population=pop)
+
+
+def estimate_texts(row) -> dict[str, str]:
+    """Glue-ready ``estimate`` ± SE and ``median`` (95% CI) of one :func:`summary` row."""
+    if row["n"] == 0:
+        return dict.fromkeys(("estimate", "median"), "not estimable (no patients)")
+    estimate = fmt.estimate_se(row["survival"], row["se"]).replace(
+        fmt.DASH, f"not estimable (nobody followed for {fmt.months(config.HORIZON_MONTHS, 0)})"
+    )
+    lims = [fmt.months(row[k], 1).removesuffix(" months") for k in ("median_lower", "median_upper")]
+    ci = "" if lims == ["not reached"] * 2 else f" (95% CI {'–'.join(lims)})"
+    return {"estimate": estimate, "median": fmt.months(row["median"]) + ci}  # fmt: skip
+
+
+def medians_text(summary: pd.DataFrame) -> str:
+    """Each curve's median (95% CI) in words, from a :func:`summary`."""
+    rows = summary.to_dict("records")
+    return " and ".join(f"{estimate_texts(r)['median']} for {r['label']}" for r in rows)
+
+
+def sentence(key: str, variant: str | None = None, **fields) -> str:
+    """The template ``key`` (its ``variant``) of ``sentences`` in ``survival.yml``, filled."""
+    template = LABELS["sentences"][key]
+    return (template[variant] if variant else template).format(**fields)
+
+
+def for_this_build(key: str) -> str:
+    """Sentence ``key`` in its variant for this build's data: "reconstruction" or "other"."""
+    return sentence(key, "reconstruction" if config.uses_reconstruction() else "other")
+
+
+def figure_note(fd: pd.DataFrame) -> str:
+    """The computed end of a figure's caption: fragile tails, own panels, marks, provenance."""
+    s = fd[fd["table"] == "summary"]
+    notes = [sentence("sparse_median" if r.median == r.last_event else "sparse_last",
+                      label=r.label, months=fmt.months(r.last_event),
+                      at_risk=fmt.count_phrase(r.last_event_at_risk, "patient"))
+             for r in s.itertuples() if r.sparse]  # fmt: skip
+    out = [sentence("fragile", notes="; ".join(notes))] if notes else []
+    if s["own_panel"].any():
+        out.append(sentence("own_panel", labels=", then ".join(s["label"])))
+    if not s["marks"].all():
+        out.append(sentence("no_marks", max=MARKS_MAX))
+    return " ".join(out + [for_this_build("provenance")])
+
+
+def panel_table(cohort: pd.DataFrame, panels: dict, months: float = config.HORIZON_MONTHS):
+    """The numbers behind ``{name: Panel}``, one row per curve: panel, curve, n, events, the
+    estimate at ``months`` ± Greenwood SE, the median (95% CI; NR: not reached) and, for a
+    split, the log-rank P and the Cox HR (95% CI)."""
+    rows = []
+    for key, p in panels.items():
+        data = endpoint_data(cohort, p.endpoint, p.among, p.landmark)
+        test = comparison(data, p.split) if p.split else {}
+        for i, row in enumerate(summary(data, p.split, months, population(p)).to_dict("records")):
+            text = estimate_texts(row)
+            median = text["median"].replace("95% CI ", "").replace(" months", "")
+            rows.append({"Panel": "" if i else key, "Curve": row["label"], "n": row["n"],
+                         "Events": row["events"], f"{months:g}-month estimate ± SE":
+                         text["estimate"], "Median, months (95% CI)": median.replace(
+                         "not reached", "NR"), "Log-rank P": "" if i else test.get("p_text", ""),
+                         "HR (95% CI)": "" if i else test.get("hr_text", "")})  # fmt: skip
+    return pd.DataFrame(rows)

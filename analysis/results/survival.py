@@ -1,12 +1,10 @@
-"""Results of the survival chapter: the paper's Figures 1 and 2, follow-up, deaths and relapses.
-
-The Kaplan-Meier panels come from :mod:`analysis.results.km`; every number is written by
-:mod:`analysis.format`.  What cannot be estimated (an empty group, no events) is said in
-words, and optional columns a centre's table may lack (``hsct_months``, ``relapse_site``,
-...) give empty cells rather than errors.
-"""
+"""Results of the survival chapter: the paper's Figures 1 and 2, follow-up, OS by MRD response
+with the analyses of responder bias, deaths and relapses; and helpers for optional columns
+and listings that the transplant chapter shares."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -17,147 +15,192 @@ from ..data import derive
 from ..stats import proportions, survival
 from . import km
 
-__all__ = ["PANELS", "column", "response", "endpoint_texts", "sparse_text", "followup",
-           "deaths_and_relapses", "events_table", "texts"]  # fmt: skip
+__all__ = ["PANELS", "MRD_DAYS", "MRD_LANDMARK", "MRD_PANELS", "column", "recorded", "join",
+           "not_recorded", "truncate", "course", "endpoint_texts",
+           "followup", "verdict", "grouped", "mrd_periods", "mrd_tests", "mrd_texts",
+           "events_table", "texts"]  # fmt: skip
 
-_SPLITS = {"b": ("ph_positive", " by Ph status"), "c": ("high_blasts", " by marrow blasts"),
-           "d": ("mrd_response", " by MRD response")}  # fmt: skip
-
-#: The paper's Figures 1 (OS, every patient) and 2 (RFS, patients in CR), panels a-d, by endpoint.
+#: The paper's Figures 1 (OS) and 2 (RFS), panels a-d, by endpoint (``survival.yml``).
 PANELS: dict[str, dict[str, km.Panel]] = {
-    end: {f"{fig}{letter}": km.Panel(end, split, title=km.YLABELS[end] + by)
-          for letter, (split, by) in {"a": (None, ""), **_SPLITS}.items()}
-    for fig, end in (("1", "os"), ("2", "rfs"))
-}  # fmt: skip
+    end: {k: km.Panel(**v) for k, v in panels.items()}
+    for end, panels in km.LABELS["panels"]["survival"].items()
+}
+#: Day the MRD response is dated (our reading): the marrow assessment "within two weeks
+#: after" the 28-day infusion (Materials and methods, *Blinatumomab treatment*); in months.
+MRD_DAYS = config.INFUSION_DAYS + config.MRD_ASSESSMENT_DAYS
+MRD_LANDMARK = MRD_DAYS / config.DAYS_PER_MONTH
+#: OS by MRD response as the paper compares it (1d), from the landmark on, and within CR.
+MRD_PANELS = {"1d": PANELS["os"]["1d"],
+              "landmark": km.Panel("os", "mrd_response", landmark=MRD_LANDMARK),
+              "in CR": km.Panel("os", "mrd_response", "cr")}  # fmt: skip
 
 
 def column(cohort: pd.DataFrame, name: str, kind: str = "number"):
-    """An optional column as floats (``nan`` where missing) or, ``kind="text"``, stripped
-    strings ("" where missing); a column the table lacks counts as all missing."""
+    """An optional column as floats (nan if missing) or ``kind="text"`` strings ("" if missing)."""
     values = cohort[name] if name in cohort else pd.Series(np.nan, index=cohort.index)
     if kind == "text":
         return [v.strip() if isinstance(v, str) else "" for v in values]
     return pd.to_numeric(values, errors="coerce").to_numpy(float)
 
 
-def response(flags: pd.DataFrame) -> list[str]:
-    """Response to blinatumomab in words: "no CR", "CR, MRD response", "CR, no MRD response"."""
-    return ["no CR" if not cr else "CR, MRD response" if mrd else "CR, no MRD response"
-            for cr, mrd in zip(flags["cr"], flags["mrd_response"])]  # fmt: skip
+def recorded(cohort: pd.DataFrame, *names: str) -> bool:
+    """Whether each named column has a value (text or number) for at least one patient."""
+    has = [any(column(cohort, c, "text")) or np.isfinite(column(cohort, c)).any() for c in names]
+    return all(has)
+
+
+def join(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    *head, last = list(items) or [""]
+    return f"{', '.join(head)} and {last}" if head else last
+
+
+def not_recorded(cohort: pd.DataFrame, chapter: str) -> str:
+    """The optional columns a chapter uses that have no value, and what it therefore omits."""
+    uses = km.LABELS["not_recorded"][chapter]
+    if not (lacking := [c for c in uses if not recorded(cohort, c)]):
+        return km.sentence("not_recorded", "none", columns=join(uses))
+    return km.sentence("not_recorded", "some", columns=join(lacking),
+                       what=join(uses[c] for c in lacking))  # fmt: skip
+
+
+def truncate(table: pd.DataFrame, max_rows: int | None) -> pd.DataFrame:
+    """A listing's first ``max_rows`` rows; ``attrs["note"]``: how many, and whose data."""
+    short = table if max_rows is None or len(table) <= max_rows else table.iloc[:max_rows]
+    more = f"The first {len(short)} of {len(table)} rows. " if len(short) < len(table) else ""
+    short.attrs["note"] = more + km.for_this_build("provenance")
+    return short
+
+
+def course(cohort: pd.DataFrame, flags: pd.DataFrame) -> dict[str, list[str]]:
+    """Each patient's response, relapse (month, site) and death (month, cause) as shown."""
+    rel, months = column(cohort, "relapse_months"), cohort["os_months"].astype(float)
+    site, cause = column(cohort, "relapse_site", "text"), column(cohort, "cause_of_death", "text")
+    return {
+        "Response to blinatumomab": ["no CR" if not cr else f"CR, {'' if m else 'no '}MRD response"
+                                     for cr, m in zip(flags["cr"], flags["mrd_response"])],
+        "Relapse, month (site)": [f"{fmt.number(m)} ({s or 'site not recorded'})" if r else
+                                  fmt.DASH for m, r, s in zip(rel, flags["relapse"], site)],
+        "Death, month (cause)": [f"{fmt.number(m)} ({s or 'cause not recorded'})" if d else
+                                 f"alive at {fmt.number(m)}"
+                                 for m, d, s in zip(months, flags["died"], cause)],
+    }  # fmt: skip
 
 
 def endpoint_texts(cohort: pd.DataFrame, endpoint: str) -> dict[str, str]:
-    """Glue-ready text of an endpoint's panel a and its splits (panels b-d).
-
-    Keys: ``n``, ``events``, ``censored``, ``at_risk`` (still followed at one year),
-    ``estimate`` (one-year estimate ± Greenwood SE), ``median`` (with its 95% CI),
-    ``p_<split>`` ("log-rank P = 0.023") and ``hr_<split>`` ("HR 0.19 (95% CI 0.04–0.91)"),
-    as the figures print them, ``sparse`` (:func:`sparse_text`) and ``relapses``.
-    """
+    """Glue-ready ``n``, ``events``, ``censored``, ``at_risk`` (at one year), ``estimate`` (± SE),
+    ``median`` (95% CI), ``relapses``, ``p_<split>`` and ``hr_<split>`` of an endpoint."""
     data = km.endpoint_data(cohort, endpoint)
     row = km.summary(data, population=km.population(km.Panel(endpoint))).iloc[0]
-    at_risk = survival.at_risk_counts(data["time"], [config.HORIZON_MONTHS])[0]
     out = {"n": row["n"], "events": row["events"], "censored": row["n"] - row["events"],
-           "at_risk": at_risk, **km.estimate_texts(row)}  # fmt: skip
-    for split, _ in _SPLITS.values():
+           "at_risk": survival.at_risk_counts(data["time"], [config.HORIZON_MONTHS])[0],
+           "relapses": int(data["relapse"].sum()), **km.estimate_texts(row)}  # fmt: skip
+    for split in (p.split for p in PANELS[endpoint].values() if p.split):
         p_line, hr_line = km.comparison(data, split)["text"].split("\n")
         out |= {f"p_{split}": p_line, f"hr_{split}": hr_line}
-    out["sparse"] = sparse_text(cohort, PANELS[endpoint])
-    out["relapses"] = int(data["relapse"].sum())
+        out[f"medians_{split}"] = km.medians_text(km.summary(data, split))
     return {k: str(v) for k, v in out.items()}
 
 
-def sparse_text(cohort: pd.DataFrame, panels: dict) -> str:
-    """A sentence naming each curve whose last event has fewer than ``km.SPARSE_AT_RISK``
-    patients at risk, and whether that event sets the curve's median."""
-    items = []
-    for key, panel in panels.items():
-        data = km.endpoint_data(cohort, panel.endpoint, panel.among)
-        for r in km.summary(data, panel.split, population=km.population(panel)).itertuples():
-            if not r.sparse:
-                continue
-            at = f"rests on {fmt.count_phrase(r.last_event_at_risk, 'patient')} at risk"
-            what = (f"the median of the curve for {r.label}, {fmt.months(r.median)}"
-                    if r.median == r.last_event else f"the last event of the curve for "
-                    f"{r.label}, at {fmt.months(r.last_event)}")  # fmt: skip
-            items.append(f"in panel {key} {what}, {at}")  # fmt: skip
-    if not items:
-        return f"Every curve's last event has at least {km.SPARSE_AT_RISK} patients at risk."
-    return ("Some curves end on very few patients, and their tails are fragile: "
-            + "; ".join(items) + ".")  # fmt: skip
-
-
 def followup(cohort: pd.DataFrame) -> dict[str, str]:
-    """Follow-up as the paper defines it and by the reverse Kaplan-Meier method.
-
-    ``median``, ``min``, ``max``: median and range of every patient's observed time (death
-    or last contact; Results, *Survival outcomes*: "11.0 months (range: 1.7-28.5)");
-    ``reverse_km``: the median potential follow-up, deaths censored (Schemper and Smith).
-    """
-    data = derive.os_table(cohort)
-    med, lo, hi = proportions.median_range(data["time"])
-    out = {"median": fmt.number(med), "min": fmt.number(lo), "max": fmt.number(hi)}
-    if data.empty:
-        return out | {"reverse_km": "not estimable (no patients)"}
-    rev = survival.reverse_km_median(data["time"], data["event"])
-    missing = "not reached (every patient died)" if data["event"].all() else "not reached"
+    """``median``, ``min``, ``max`` of every patient's observed time (our reading of the
+    paper's follow-up) and ``reverse_km``, the median potential follow-up (Schemper and Smith)."""
+    t, e = derive.os_table(cohort).T.to_numpy()
+    out = dict(zip(("median", "min", "max"), map(fmt.number, proportions.median_range(t))))
+    rev = survival.reverse_km_median(t, e) if len(t) else math.nan
+    missing = "not estimable (no patients)" if not len(t) else "not reached" + (
+        " (every patient died)" if e.all() else "")  # fmt: skip
     return out | {"reverse_km": fmt.months(rev, missing=missing)}
 
 
-def deaths_and_relapses(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Every patient who relapsed or died, in order of the first of the two.
+def mrd_periods(cohort: pd.DataFrame) -> pd.DataFrame:
+    """OS as counting-process rows (``start``, ``stop``, ``event``, ``responder``): a responder
+    counts as a non-responder until :data:`MRD_LANDMARK`, when the response is dated."""
+    d = km.endpoint_data(cohort, "os")
+    late = d["mrd_response"].to_numpy(bool) & (d["time"].to_numpy(float) > MRD_LANDMARK)
+    before = d.assign(start=0.0, stop=np.where(late, MRD_LANDMARK, d["time"]),
+                      event=np.where(late, 0, d["event"]), responder=False)  # fmt: skip
+    after = d[late].assign(start=MRD_LANDMARK, stop=d["time"][late], responder=True)
+    periods = pd.concat([before, after], ignore_index=True)
+    return periods[["start", "stop", "event", "responder"]]
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``patient_id``, ``response`` (:func:`response`), ``hsct_months``, ``relapse_months``,
-        ``relapse_site``, ``death_months`` (``nan`` if alive), ``cause_of_death``; months
-        from the start of blinatumomab.
-    """
-    f = derive.flags(cohort)
-    keep = (f["died"] | f["relapse"]).to_numpy()
-    c, f = cohort[keep], f[keep]
-    out = pd.DataFrame({
-        "patient_id": c["patient_id"].astype(str).to_numpy(), "response": response(f),
-        "hsct_months": column(c, "hsct_months"),
-        "relapse_months": np.where(f["relapse"], column(c, "relapse_months"), np.nan),
-        "relapse_site": column(c, "relapse_site", "text"),
-        "death_months": np.where(f["died"], c["os_months"].astype(float), np.nan),
-        "cause_of_death": np.where(f["died"], column(c, "cause_of_death", "text"), ""),
-    })  # fmt: skip
-    first = np.fmin(out["relapse_months"], out["death_months"])
-    return out.iloc[np.lexsort((out["patient_id"], first))].reset_index(drop=True)
+
+def grouped(verdicts: dict[str, str], preposition: str) -> str:
+    """``{"A": "significant", "B": "not significant", "C": "significant"}``, "in": "significant in
+    A and C and not significant in B"."""
+    return join(f"{v} {preposition} {join(k for k in verdicts if verdicts[k] == v)}"
+                for v in dict.fromkeys(verdicts.values()))  # fmt: skip
+
+
+def mrd_tests(cohort: pd.DataFrame) -> dict[str, dict]:
+    """OS by MRD response: :func:`km.comparison` of each of :data:`MRD_PANELS`; ``td``, response
+    as a time-dependent state (:func:`mrd_periods`): Mantel-Byar test, time-varying Cox HR, and
+    ``sm``, the Simon-Makuch estimates at one year by state."""
+    out = {k: km.comparison(km.endpoint_data(cohort, p.endpoint, p.among, p.landmark), p.split)
+           for k, p in MRD_PANELS.items()}  # fmt: skip
+    periods = mrd_periods(cohort).T.to_numpy()
+    lr, hr = survival.mantel_byar(*periods)
+    sm = survival.simon_makuch(*periods)
+    sm = sm[sm["time"] <= config.HORIZON_MONTHS].groupby("group")["survival"].last()
+    text = km.p_hr_lines(lr.p_value, hr.ratio, hr.ci_lower, hr.ci_upper, "Mantel-Byar")
+    return out | {"td": {"p_value": lr.p_value, "hr": hr.ratio, "text": "\n".join(text),
+                         "sm": sm.to_dict()}}  # fmt: skip
+
+
+def verdict(p: float) -> str:
+    """ "significant" (P < alpha), "not significant" or "not computable"."""
+    return "not computable" if np.isnan(p) else "not " * (p >= config.ALPHA) + "significant"
+
+
+def mrd_texts(cohort: pd.DataFrame) -> dict[str, str]:
+    """Glue-ready text of :func:`mrd_tests` and the sentences of its findings (``mrd_...``)."""
+    os_, tests = km.endpoint_data(cohort, "os"), mrd_tests(cohort)
+    early = os_["time"].to_numpy(float) <= MRD_LANDMARK
+    kept = "everyone" if not early.any() else "deaths" if os_["event"][early].any() else "censored"
+    names = km.LABELS["sentences"]["mrd_analyses"]
+    held = grouped({v: verdict(tests[k]["p_value"]) for k, v in names.items()}, "in")
+    finding = verdict(tests["1d"]["p_value"])
+    if finding == "significant":
+        finding = "longer" if tests["1d"]["hr"] < 1 else "shorter"
+    sm = {f"mrd_sm_{k}": 100 * tests["td"]["sm"].get(g, np.nan)
+          for k, g in (("resp", True), ("nonresp", False))}  # fmt: skip
+    return {f"mrd_{k.replace(' ', '_')}_{x}": v for k, t in tests.items()
+            for x, v in zip(("p", "hr"), t["text"].split("\n"))} | {  # fmt: skip
+        "mrd_day": str(MRD_DAYS), "mrd_landmark": fmt.months(MRD_LANDMARK),
+        "mrd_kept": km.sentence("mrd_kept", kept, kept=int((~early).sum()), n=len(os_),
+                                early=fmt.count_phrase(int(early.sum()), "patient")),
+        "mrd_finding": km.sentence("mrd_finding", finding),
+        "mrd_conclusion": km.sentence("mrd_conclusion", held=held),
+        "mrd_no_cr": str(int((~os_["cr"]).sum())), **{f"mrd_{k.replace(' ', '_')}_medians":
+            km.medians_text(km.summary(km.endpoint_data(cohort, p.endpoint, p.among, p.landmark),
+                                       p.split)) for k, p in MRD_PANELS.items()},
+        **{k: "not estimable" if np.isnan(v) else f"{fmt.number(v)}%" for k, v in sm.items()},
+    }  # fmt: skip
 
 
 def events_table(cohort: pd.DataFrame, max_rows: int | None = 40) -> pd.DataFrame:
-    """:func:`deaths_and_relapses` as shown: months with one decimal, "—" where none.
-
-    Beyond ``max_rows`` patients a last row says how many more there are.
-    """
-    t = deaths_and_relapses(cohort)
-    more = len(t) - max_rows if max_rows is not None and len(t) > max_rows else 0
-    t = t.iloc[: len(t) - more]
-
-    def event(months, what, missing, unknown):
-        return [missing if fmt.is_missing(m) else f"{fmt.number(m)} ({w or unknown})"
-                for m, w in zip(months, what)]  # fmt: skip
-
-    out = pd.DataFrame({
-        "Patient": t["patient_id"], "Response to blinatumomab": t["response"],
-        "Allo-HSCT, month": [fmt.number(m) for m in t["hsct_months"]],
-        "Relapse, month (site)": event(t["relapse_months"], t["relapse_site"], fmt.DASH,
-                                       "site not recorded"),
-        "Death, month (cause)": event(t["death_months"], t["cause_of_death"], "alive",
-                                      "cause not recorded"),
-    })  # fmt: skip
-    if more:
-        out.loc[len(out)] = [f"… and {more} more"] + [""] * (out.shape[1] - 1)
+    """Every patient who relapsed or died, by the first of the two, as shown (:func:`course`, the
+    month of transplant); ``attrs``: ``n`` (patients), ``note`` (:func:`truncate`)."""
+    f = derive.flags(cohort)
+    rel = np.where(f["relapse"], column(cohort, "relapse_months"), np.nan)
+    first = np.fmin(rel, np.where(f["died"], cohort["os_months"].astype(float), np.nan))
+    c = course(cohort, f)
+    out = pd.DataFrame({"Patient": cohort["patient_id"].astype(str).to_numpy(),
+                        "Response to blinatumomab": c.pop("Response to blinatumomab"),
+                        "Allo-HSCT, month": [fmt.number(m) for m in column(cohort, "hsct_months")],
+                        **c})  # fmt: skip
+    keep = (f["died"] | f["relapse"]).to_numpy()
+    out = out[keep].iloc[np.lexsort((out["Patient"][keep], first[keep]))]
+    out = truncate(out.reset_index(drop=True), max_rows)
+    out.attrs["n"] = int(keep.sum())
     return out
 
 
 def texts(cohort: pd.DataFrame) -> dict[str, str]:
     """Every glue-ready string of the survival chapter (glue as ``survival_<key>``)."""
     out = {f"{e}_{k}": v for e in ("os", "rfs") for k, v in endpoint_texts(cohort, e).items()}
-    out |= {f"followup_{k}": v for k, v in followup(cohort).items()}
-    out["n_listed"] = str(len(deaths_and_relapses(cohort)))
-    return out
+    events = events_table(cohort)
+    return out | {f"followup_{k}": v for k, v in followup(cohort).items()} | mrd_texts(cohort) | {
+        "n_listed": str(events.attrs["n"]), "not_recorded": not_recorded(cohort, "survival"),
+        "events_caption": events.attrs["note"],
+        "by_construction": km.for_this_build("by_construction")}  # fmt: skip

@@ -1,9 +1,6 @@
-"""Results of the transplant chapter: who was transplanted, how, and the paper's Figure 3.
-
-Days to transplant are counted from the *end* of the blinatumomab infusion (``days_to_hsct``,
-the paper's interval; recorded discrepancy ``hsct_interval``), months from its start.
-Optional columns a centre's table may lack give empty cells or "not applicable".
-"""
+"""Results of the transplant chapter: who was transplanted, how, and the paper's Figure 3 under
+both readings of its grouping. Days to transplant count from the *end* of the infusion (the
+paper's interval; discrepancy ``hsct_interval``), months from its start."""
 
 from __future__ import annotations
 
@@ -15,123 +12,72 @@ from ..data import derive
 from ..paper import load_ledger
 from ..stats import proportions
 from . import km
-from .survival import column, response
+from . import survival as surv
+from .survival import column, recorded
 
-__all__ = ["PANELS", "PATHWAY_LABELS", "transplants", "transplant_table", "pathways",
-           "pathway_table", "COUNTS", "texts"]  # fmt: skip
+__all__ = ["PANELS", "PATHWAY_LABELS", "COUNTS", "transplants", "transplant_table",
+           "pathway_table", "texts"]  # fmt: skip
 
-#: The paper's Figure 3: among the patients in CR, by allo-HSCT in first remission.
-PANELS: dict[str, km.Panel] = {
-    "3a": km.Panel("os", "hsct_first_remission", "cr", "overall survival by allo-HSCT in CR1"),
-    "3b": km.Panel("rfs", "hsct_first_remission", title="relapse-free survival by HSCT in CR1"),
-}
-
-#: Readable names of the values of ``hsct_pathway``.
-PATHWAY_LABELS = {"direct": "direct", "bridging": "after bridging therapy",
-                  "salvage": "after relapse and salvage"}  # fmt: skip
-
-#: The counts the chapter quotes: each the patients with all the named flags (``derive.flags``).
-COUNTS = {"n": "all", "cr": "cr", "hsct": "hsct", "hsct_cr": "hsct cr",
-          "hsct_first_remission": "hsct_first_remission",
-          "hsct_after_relapse": "hsct relapse no_hsct_first_remission",
-          "direct": "hsct_direct", "bridging": "hsct_bridging", "salvage": "hsct_salvage",
-          "mrd_nonresponders_hsct": "hsct_first_remission mrd_nonresponse",
-          "mrd_nonresponders_hsct_mrd_negative":
-              "hsct_first_remission mrd_nonresponse mrd_negative_after_hsct",
-          "mrd_negative_after": "mrd_negative_after_hsct", "no_cr": "no_cr",
-          "no_cr_car_t": "no_cr car_t_after",
-          "no_cr_car_t_died": "no_cr car_t_after died"}  # fmt: skip
+#: The paper's Figure 3 by allo-HSCT in first remission and by any allo-HSCT (``survival.yml``).
+PANELS = {k: km.Panel(**v) for k, v in km.LABELS["panels"]["transplant"].items()}
+#: Names of the ``hsct_pathway`` values; the counts quoted, ``[flags, optional column needed]``.
+PATHWAY_LABELS, COUNTS = km.LABELS["pathway_labels"], km.LABELS["counts"]
 
 
 def transplants(cohort: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient transplanted after blinatumomab, in order of transplant.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``patient_id``, ``response``, ``mrd_response``, ``pathway``, ``pre_hsct_therapy``,
-        ``days_from_end``, ``hsct_months``, ``first_remission``, ``mrd_negative_after``,
-        ``relapse_months``, ``died``, ``cause_of_death``, ``last_months``.
-    """
+    """The patients transplanted, in order: ``patient_id``, ``mrd_response``, ``pathway``,
+    ``therapy``, ``days`` (from the infusion's end), ``months`` (from its start),
+    ``first_remission``, ``mrd_after`` (yes, no, —), ``died``, :func:`survival.course`."""
     f = derive.flags(cohort)
-    keep = f["hsct"].to_numpy()
-    c, f = cohort[keep], f[keep]
     out = pd.DataFrame({
-        "patient_id": c["patient_id"].astype(str).to_numpy(), "response": response(f),
-        "mrd_response": f["mrd_response"].to_numpy(),
-        "pathway": column(c, "hsct_pathway", "text"),
-        "pre_hsct_therapy": column(c, "pre_hsct_therapy", "text"),
-        "days_from_end": column(c, "days_to_hsct"), "hsct_months": column(c, "hsct_months"),
+        "patient_id": cohort["patient_id"].astype(str).to_numpy(),
+        "mrd_response": f["mrd_response"].to_numpy(), "died": f["died"].to_numpy(),
+        "pathway": column(cohort, "hsct_pathway", "text"),
+        "therapy": column(cohort, "pre_hsct_therapy", "text"),
+        "days": column(cohort, "days_to_hsct"), "months": column(cohort, "hsct_months"),
         "first_remission": f["hsct_first_remission"].to_numpy(),
-        "mrd_negative_after": f["mrd_negative_after_hsct"].to_numpy(),
-        "relapse_months": np.where(f["relapse"], column(c, "relapse_months"), np.nan),
-        "died": f["died"].to_numpy(),
-        "cause_of_death": np.where(f["died"], column(c, "cause_of_death", "text"), ""),
-        "last_months": c["os_months"].astype(float).to_numpy(),
+        "mrd_after": np.where(f["mrd_negative_after_hsct"], "yes", "no")
+        if recorded(cohort, "mrd_negative_after_hsct") else fmt.DASH,
+        **surv.course(cohort, f),
+    })[f["hsct"].to_numpy()]  # fmt: skip
+    return out.sort_values(["months", "patient_id"], kind="stable").reset_index(drop=True)
+
+
+def transplant_table(cohort: pd.DataFrame, max_rows: int | None = 40) -> pd.DataFrame:
+    """:func:`transplants` as shown (first ``max_rows``, :func:`survival.truncate`)."""
+    t = surv.truncate(transplants(cohort), max_rows)
+    out = pd.DataFrame({
+        "Patient": t["patient_id"], "Response": t["Response to blinatumomab"],
+        "Route": [PATHWAY_LABELS.get(p, p or fmt.DASH) + f" ({x})" * bool(x)
+                  for p, x in zip(t["pathway"], t["therapy"])],
+        "HSCT, days after infusion (month)": [f"{fmt.number(d, None)} ({fmt.number(m)})"
+                                              for d, m in zip(t["days"], t["months"])],
+        "MRD-negative after": t["mrd_after"], "Relapse, month (site)": t["Relapse, month (site)"],
+        "Death, month (cause)": t["Death, month (cause)"],
     })  # fmt: skip
-    out = out.sort_values(["hsct_months", "patient_id"], kind="stable", na_position="last")
-    return out.reset_index(drop=True)
-
-
-def transplant_table(cohort: pd.DataFrame) -> pd.DataFrame:
-    """:func:`transplants` as shown: route with its therapy, timing, MRD, relapse and death."""
-    t = transplants(cohort)
-    route = [f"{PATHWAY_LABELS.get(p, p or fmt.DASH)}{f' ({x})' if x else ''}"
-             for p, x in zip(t["pathway"], t["pre_hsct_therapy"])]  # fmt: skip
-    course = [("" if fmt.is_missing(r.relapse_months) else
-               f"relapse {fmt.number(r.relapse_months)}; ")
-              + (f"died {fmt.number(r.last_months)} ({r.cause_of_death or 'cause not recorded'})"
-                 if r.died else f"alive at {fmt.number(r.last_months)}")
-              for r in t.itertuples()]  # fmt: skip
-    days = [f"{fmt.number(d, None)} ({fmt.number(m)})"
-            for d, m in zip(t["days_from_end"], t["hsct_months"])]  # fmt: skip
-    return pd.DataFrame({
-        "Patient": t["patient_id"], "Response": t["response"], "Route": route,
-        "HSCT, days after infusion (month)": days,
-        "MRD-negative after": np.where(t["mrd_negative_after"], "yes", "no"),
-        "Relapse and death, month": course,
-    })  # fmt: skip
-
-
-def pathways(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The routes to allo-HSCT, one row per pathway (also those nobody took) and a total.
-
-    Columns: ``pathway`` (``direct``, ``bridging``, ``salvage``, any other, ``total``),
-    ``patients``, ``mrd_responders``, ``mrd_nonresponders``, ``mrd_negative_after``,
-    ``days_median``, ``days_min``, ``days_max``, ``therapies`` (``"; "``-joined), ``deaths``.
-    """
-    t = transplants(cohort).replace({"pathway": {"": "not recorded"}})
-    order = list(PATHWAY_LABELS) + sorted(set(t["pathway"]) - set(PATHWAY_LABELS))
-    rows = []
-    for name, sub in [(p, t[t["pathway"] == p]) for p in order] + [("total", t)]:
-        med, lo, hi = proportions.median_range(sub["days_from_end"])
-        rows.append({
-            "pathway": name, "patients": len(sub), "mrd_responders": int(sub["mrd_response"].sum()),
-            "mrd_nonresponders": int((~sub["mrd_response"]).sum()),
-            "mrd_negative_after": int(sub["mrd_negative_after"].sum()),
-            "days_median": med, "days_min": lo, "days_max": hi,
-            "therapies": "; ".join(sorted({s for s in sub["pre_hsct_therapy"] if s})),
-            "deaths": int(sub["died"].sum()),
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+    out.attrs["note"] = t.attrs["note"]
+    return out
 
 
 def pathway_table(cohort: pd.DataFrame) -> pd.DataFrame:
-    """:func:`pathways` as shown."""
-    p = pathways(cohort)
-    days = [fmt.number(m, None) if lo == hi else fmt.median_range(m, lo, hi)
-            for m, lo, hi in zip(p["days_median"], p["days_min"], p["days_max"])]  # fmt: skip
-    return pd.DataFrame({
-        "Route to allo-HSCT": [PATHWAY_LABELS.get(x, x) for x in p["pathway"]],
-        "Patients": p["patients"],
-        "MRD responders / non-responders": [f"{a} / {b}" for a, b in
-                                            zip(p["mrd_responders"], p["mrd_nonresponders"])],
-        "MRD-negative after HSCT": p["mrd_negative_after"],
-        "Days after infusion, median (range)": days,
-        "Therapy before HSCT": [s if s and x != "total" else fmt.DASH
-                                for x, s in zip(p["pathway"], p["therapies"])],
-        "Deaths": p["deaths"],
-    })  # fmt: skip
+    """The routes to allo-HSCT as shown: per route taken (or "not recorded") and in total, the
+    patients, MRD response, MRD after, days after infusion, therapy before, deaths."""
+    t = transplants(cohort).replace({"pathway": {"": "not recorded"}})
+    rows = []
+    for name, sub in [*t.groupby("pathway", sort=False), ("total", t)]:
+        days, resp = proportions.median_range(sub["days"]), sub["mrd_response"]
+        rows.append({
+            "Route to allo-HSCT": PATHWAY_LABELS.get(name, name), "Patients": len(sub),
+            "MRD responders / non-responders": f"{resp.sum()} / {(~resp).sum()}",
+            "MRD-negative after HSCT": str((sub["mrd_after"] == "yes").sum())
+            if recorded(cohort, "mrd_negative_after_hsct") else fmt.DASH,
+            "Days after infusion, median (range)": fmt.number(days[0], None)
+            if days[1] == days[2] else fmt.median_range(*days),
+            "Therapy before HSCT": fmt.DASH if name == "total" else
+            "; ".join(sorted(set(sub["therapy"]) - {""})) or fmt.DASH,
+            "Deaths": int(sub["died"].sum()),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _range(values, unit: str, decimals) -> str:
@@ -142,25 +88,43 @@ def _range(values, unit: str, decimals) -> str:
 
 
 def texts(cohort: pd.DataFrame) -> dict[str, str]:
-    """Every glue-ready string of the transplant chapter (glue as ``transplant_<key>``): the
-    :data:`COUNTS`, percentages of the patients in CR, intervals, the paper's printed share,
-    and Figure 3's log-rank P and hazard ratio (``os_p``, ``os_hr``, ``rfs_p``, ``rfs_hr``)."""
-    f = derive.flags(cohort)
-    n = {k: int(f[v.split()].all(axis=1).sum()) for k, v in COUNTS.items()}
-    t = transplants(cohort)
-    printed = load_ledger().set_index("id")["printed"]
-    out = {k: str(v) for k, v in n.items()}
-    out |= {
+    """Every glue-ready string of the transplant chapter (glue as ``transplant_<key>``); a
+    count (``COUNTS``) whose optional column has no value is "not recorded"."""
+    f, t = derive.flags(cohort), transplants(cohort)
+    n = {k: int(f[v[0].split()].all(axis=1).sum()) if recorded(cohort, *v[1:]) else None
+         for k, v in COUNTS.items()}  # fmt: skip
+    out = {k: "not recorded" if v is None else str(v) for k, v in n.items()}
+    out |= {k: "not recorded" if n[k] is None else fmt.count_phrase(n[k], "patient")
+            for k in ("direct", "bridging", "salvage")}  # fmt: skip
+    for key, needs in (("mrd_after", "mrd_negative_after"), ("car_t", "no_cr_car_t")):
+        out[key] = km.sentence(key, "missing" if n[needs] is None else "recorded", **n)
+    tests = {}
+    for key, p in PANELS.items():
+        data, k = km.endpoint_data(cohort, p.endpoint, p.among), key.replace(" (any)", "_any")
+        tests[key] = km.comparison(data, p.split)
+        k = k.replace("3a", "os").replace("3b", "rfs")
+        out |= dict(zip((f"{k}_p", f"{k}_hr"), tests[key]["text"].split("\n")))
+        out[f"{k}_medians"] = km.medians_text(km.summary(data, p.split))
+    ledger = load_ledger().set_index("id")
+    used = {ledger.loc[i, "args"]["by"] for i in ("os_by_hsct_ns", "rfs_by_hsct_ns")}
+    found = {f"panel {k}": surv.verdict(t["p_value"]) for k, t in tests.items()}
+    printed = ledger["printed"]
+    paper = str(printed["pct_cr_to_hsct"])
+    pct = {k: fmt.percent(n[k], n["cr"]) if n["cr"] else "not defined (no patients)"
+           for k in ("hsct_first_remission", "hsct_cr")}  # fmt: skip
+    share = f"{n['hsct_first_remission']} of {n['cr']}, or {pct['hsct_first_remission']}"
+    return out | {
         "after_relapse_patients": fmt.count_phrase(n["hsct_after_relapse"], "patient"),
-        **{k: fmt.percent(n[a], n["cr"]) if n["cr"] else "not defined (no patients)" for k, a
-           in (("pct_first_remission", "hsct_first_remission"), ("pct_any_hsct", "hsct_cr"))},
-        "days_from_end": _range(t["days_from_end"], "days", None),
-        "months_from_start": _range(t["hsct_months"], "months", 1),
-        "months_first_remission": _range(t["hsct_months"][t["first_remission"]], "months", 1),
-        "paper_pct": str(printed["pct_cr_to_hsct"]), "paper_n_hsct": str(printed["n_hsct"]),
+        "pct_first_remission": pct["hsct_first_remission"], "pct_any_hsct": pct["hsct_cr"],
+        "share": km.sentence("share", "paper" if pct["hsct_first_remission"] == f"{paper}%"
+                             else "other", share=share, paper=paper),
+        "days_from_end": _range(t["days"], "days", None),
+        "months_from_start": _range(t["months"], "months", 1),
+        "months_first_remission": _range(t["months"][t["first_remission"]], "months", 1),
+        "paper_pct": paper, "paper_n_hsct": str(printed["n_hsct"]),
+        "grouping": km.sentence("grouping", found=surv.grouped(found, "for"),
+                                used=surv.join(derive.FLAG_LABELS[u] for u in used)),
+        "by_construction": km.for_this_build("by_construction"),
+        "not_recorded": surv.not_recorded(cohort, "transplant"),
+        "listing_caption": transplant_table(cohort).attrs["note"],
     }  # fmt: skip
-    for panel in PANELS.values():
-        data = km.endpoint_data(cohort, panel.endpoint, panel.among)
-        p_line, hr_line = km.comparison(data, panel.split)["text"].split("\n")
-        out |= {f"{panel.endpoint}_p": p_line, f"{panel.endpoint}_hr": hr_line}
-    return out

@@ -13,8 +13,7 @@ Thin wrappers that give the book's chapters tidy tables instead of fitted object
 - :func:`cumulative_incidence` fits :class:`lifelines.AalenJohansenFitter` per cause;
 - :func:`simon_makuch` is a Kaplan-Meier fit with delayed entry (lifelines' ``entry``);
 - :func:`mantel_byar` is the one test written here: lifelines has no log-rank test with
-  time-dependent groups, so it is computed from the at-risk and event counts of the two
-  delayed-entry fits, and its hazard ratio from :class:`lifelines.CoxTimeVaryingFitter`.
+  time-dependent groups; its hazard ratio is :class:`lifelines.CoxTimeVaryingFitter`'s.
 
 Every function accepts empty groups and returns ``nan`` where an estimate is undefined.
 
@@ -33,35 +32,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import (
-    AalenJohansenFitter,
-    CoxPHFitter,
-    CoxTimeVaryingFitter,
-    KaplanMeierFitter,
-)
+from lifelines import AalenJohansenFitter, CoxPHFitter, CoxTimeVaryingFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
 from scipy import stats
 
 from .. import config
 
-__all__ = [
-    "KM_COLUMNS",
-    "kaplan_meier",
-    "fit_km",
-    "greenwood_se",
-    "survival_at",
-    "median_ci",
-    "at_risk_counts",
-    "LogRankResult",
-    "logrank",
-    "HazardRatio",
-    "hazard_ratio",
-    "cumulative_incidence",
-    "reverse_km_median",
-    "simon_makuch",
-    "mantel_byar",
-]
+__all__ = ["KM_COLUMNS", "kaplan_meier", "fit_km", "greenwood_se", "survival_at", "median_ci",
+           "at_risk_counts", "LogRankResult", "logrank", "HazardRatio", "hazard_ratio",
+           "cumulative_incidence", "reverse_km_median", "simon_makuch", "mantel_byar"]  # fmt: skip
 
 #: Columns of :func:`kaplan_meier`.
 KM_COLUMNS = ["time", "n_at_risk", "n_event", "n_censored", "survival", "se", "ci_lower",
