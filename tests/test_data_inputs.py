@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+import yaml
 
 from analysis import config, data
 from analysis.data import adam, contract, derive, dictionary
@@ -140,14 +141,50 @@ def test_decimal_comma_needs_the_whole_column(reference):
 )  # fmt: skip
 def test_boolean_spellings(tmp_path, value, accepted):
     df = pd.read_csv(config.DEFAULT_COHORT, dtype=str, keep_default_na=False)
-    df.loc[0, "prior_car_t"] = value
+    df["prior_car_t"] = value  # one spelling for the whole column
     df.to_csv(tmp_path / "c.csv", index=False)
     if accepted:
         truth = value.strip().lower() in ("yes", "y", "true", "1")
-        assert _quiet(tmp_path / "c.csv")[0]["prior_car_t"].iloc[0] == truth
+        assert (_quiet(tmp_path / "c.csv")[0]["prior_car_t"] == truth).all()
     else:
         problem = _problems(tmp_path / "c.csv")[0]
         assert "row 2 (patient_id P01), column 'prior_car_t'" in problem
+
+
+#: Ambiguous encodings: (column, {row: value}, map values) -> the problems (rows from 2).
+MIXED = {
+    "yn_and_10": ("cr", {3: "1", 5: "0"}, None, ["row 5 (patient_id P04), column 'cr': '1' mixes",
+                                                  "row 7 (patient_id P06), column 'cr': '0' mixes"]),
+    "yes_and_positive": ("ph_positive", {0: "Positive"}, None,
+                         ["row 2 (patient_id P01), column 'ph_positive': 'Positive' is not true "
+                          "or false"]),
+    "mapped_positive_and_yes": ("ph_positive", {0: "Positive"}, {"positive": True},
+                                ["row 2 (patient_id P01), column 'ph_positive': 'true' mixes"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_ambiguous_encodings_are_refused_with_row_and_column(tmp_path, case):
+    """A column that mixes spellings (y/n with 1/0, Yes with Positive) is refused, not guessed."""
+    column, cells, labels, expected = MIXED[case]
+    df = pd.read_csv(EXAMPLES / "cohort_everyday.csv", dtype=str, keep_default_na=False)
+    for row, value in cells.items():
+        df.loc[row, column] = value
+    df.to_csv(tmp_path / "c.csv", index=False)
+    column_map = None
+    if labels:
+        column_map = tmp_path / "map.yml"
+        column_map.write_text(yaml.safe_dump({"values": {column: labels}}), encoding="utf-8")
+    problems = [p.removeprefix(f"{tmp_path / 'c.csv'}, ") for p in
+                _problems(tmp_path / "c.csv", column_map=column_map)]  # fmt: skip
+    assert [p[: len(e)] for p, e in zip(problems, expected)] == expected
+    assert len(problems) == len(expected)
+
+
+def test_everyday_spellings_are_shown_as_the_books_values():
+    with pytest.warns(ContractWarning, match="read as the book's values: sex F -> female, m -> "
+                      "male; ph_positive No -> false, Yes -> true; prior_allo_hsct n -> false"):  # fmt: skip
+        validate_tables(EXAMPLES / "cohort_everyday.csv")
 
 
 # --- Excel sheets ------------------------------------------------------------------------------
@@ -173,6 +210,7 @@ def test_the_first_of_several_sheets_is_read_with_a_warning():
 def test_a_renamed_copy_reads_through_the_example_map(reference):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ContractWarning)  # every header mapped, nothing extra
+        warnings.filterwarnings("ignore", "read as the book's values", ContractWarning)
         tables = validate_tables(
             EXAMPLES / "cohort_renamed.csv",
             EXAMPLES / "adverse_events_renamed.csv",
@@ -196,17 +234,11 @@ def test_unmapped_and_unknown_columns_are_named(tmp_path):
     with warnings.catch_warnings(record=True) as caught, pytest.raises(ContractError) as info:
         warnings.simplefilter("always", ContractWarning)
         validate_tables(tmp_path / "c.csv", column_map=EXAMPLES / "columns.yml")
-    problems = info.value.problems
-    assert problems == [
-        f"{tmp_path / 'c.csv'}: missing column 'os_months' (number, months: Overall survival "
-        "time: start of blinatumomab to death or last follow-up); data/examples/columns.yml "
-        "maps no header of the file to it"
+    assert info.value.problems == [  # a missing source, not also a missing column
+        "data/examples/columns.yml: maps 'OS (months)' (to 'os_months') but "
+        f"{tmp_path / 'c.csv'} has no such column"
     ]
     said = [str(w.message) for w in caught]
-    assert (
-        "data/examples/columns.yml: maps 'OS (months)' (to 'os_months') but "
-        f"{tmp_path / 'c.csv'} has no such column" in said
-    )
     assert (
         f"{tmp_path / 'c.csv'}: column 'Overall survival' is not in the data dictionary and not "
         "mapped by data/examples/columns.yml; it is kept as text and not used by the analysis"
@@ -223,6 +255,8 @@ BAD_MAPS = {
     "map_values_unknown_column.yml": "has values for 'blood_group', which is not a column of "
     "the cohort table",
     "map_not_yaml.yml": "not a readable column map (while parsing a flow sequence",
+    "map_missing_source.yml": "maps 'OS months' (to 'os_months') but "
+    "data/examples/cohort_renamed.csv has no such column",
 }
 
 
@@ -325,7 +359,7 @@ def _cli(*args):
 def test_cli_map_and_adam_options():
     aes, columns = "data/examples/adverse_events_renamed.csv", "data/examples/columns.yml"
     run = _cli("--cohort", "data/examples/cohort_renamed.csv", "--aes", aes, "--map", columns)
-    assert run.returncode == 0 and run.stdout.startswith("OK: data/examples/cohort_renamed.csv")
+    assert run.returncode == 0 and "\nOK: data/examples/cohort_renamed.csv" in run.stdout
     run = _cli("--adam", "data/examples/adam")
     assert run.returncode == 0 and "(19 patients)" in run.stdout
     assert "(21 adverse events)" in run.stdout

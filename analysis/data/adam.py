@@ -1,10 +1,5 @@
-"""CDISC ADaM: ADSL, ADTTE and ADAE read as the book's two tables, and written from them.
-
-The variables are those of ``adam`` in ``dictionary.yml``: ADSL one row per subject (flags
-Y/N), ADTTE the OS and RFS records (PARAMCD, AVAL in the unit of AVALU, CNSR 1 = censored),
-ADAE one row per event.  :func:`export` writes the analysed tables (``make adam``) in the
-same variables, so that reading the export gives them back.
-"""
+"""CDISC ADaM (``adam`` in ``dictionary.yml``): ADSL, ADTTE and ADAE read as the book's two
+tables, and written from them (:func:`export`, ``make adam``) in the same variables."""
 
 from __future__ import annotations
 
@@ -27,8 +22,8 @@ __all__ = ["column_map", "datasets", "export", "find", "survival"]
 
 def find(directory) -> dict[str, Path | None]:
     """The ADSL, ADTTE and ADAE files of a directory (``.csv`` or ``.xpt``, any letter case)."""
-    paths = sorted(Path(directory).iterdir())
-    files = {p.stem.lower(): p for p in paths if p.suffix.lower() in (".csv", ".xpt")}
+    files = {p.stem.lower(): p for p in sorted(Path(directory).iterdir())}
+    files = {k: p for k, p in files.items() if p.suffix.lower() in (".csv", ".xpt")}
     return {name: files.get(name) for name in ("adsl", "adtte", "adae")}
 
 
@@ -37,10 +32,9 @@ def _variables(entry: dict) -> list[str]:
 
 
 def column_map(table: str, header) -> dict[str, str]:
-    """Upper-case variable of ``header`` -> the book's column: the book's own name, else the
-    first of its ADaM variables present (``AETERM or AEDECOD``)."""
-    present = [str(h).upper() for h in header]
-    out = {}
+    """Upper-case variable of ``header`` -> the book's column: its own name, else the first of
+    its ADaM variables present (``AETERM or AEDECOD``)."""
+    present, out = [str(h).upper() for h in header], {}
     for e in load()[table]:
         names = [v for v in [e["name"].upper(), *_variables(e)] if v in present]
         out.update({names[0]: e["name"]} if names else {})
@@ -53,56 +47,49 @@ def _text(raw: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list]:
-    """The OS and RFS columns of the cohort, as text aligned with ``ids``, from ADTTE.
-
-    Returns ``(columns, reported, problems, notes)``: {column: text}, {column: cells whose
-    problem is reported here}, ``(row, variable, text)`` (``row`` None: the whole file), notes.
-    """
+    """The cohort's OS and RFS columns from ADTTE, as text aligned with ``ids``: ``(columns,
+    bad, problems, notes)``; ``bad``: the cells a problem ``(row or None, variable, text)``
+    explains."""
     spec, n, names = load()["adam"], len(ids), {str(c).upper(): c for c in raw.columns}
     columns = {c: np.full(n, "", dtype=object) for p in spec["parameters"].values() for c in p}
-    reported = {c: np.zeros(n, bool) for c in columns}
+    bad = {c: np.zeros(n, bool) for c in columns}
     problems = [(None, v, message("adam_variable", var=v, what=w))
                 for v, w in spec["variables"].items() if v not in names]  # fmt: skip
     if problems:
-        return columns, {c: ~r for c, r in reported.items()}, problems, []
-    uid, aval, cnsr, param = (_text(raw, names[v]) for v in ("USUBJID", "AVAL", "CNSR", "PARAMCD"))
-    days, rows = {k: v or DAYS_PER_MONTH for k, v in spec["units"].items()}, raw.index.to_numpy()
-    unit = _text(raw, names["AVALU"]) if "AVALU" in names else np.full(len(raw), "MONTHS", object)
-    factor = pd.Series(unit).str.upper().map(days).to_numpy(dtype=float) / DAYS_PER_MONTH
+        return columns, {c: ~b for c, b in bad.items()}, problems, []
+    used = [v for v in [*spec["variables"], "AVALU"] if v in names]
+    t = pd.DataFrame({v: _text(raw, names[v]) for v in used}, index=raw.index)
+    t["PARAMCD"] = t["PARAMCD"].str.upper()
+    days = {k: (v or DAYS_PER_MONTH) / DAYS_PER_MONTH for k, v in spec["units"].items()}
+    factor = t.get("AVALU", pd.Series("MONTHS", t.index)).str.upper().map(days)
     problems = [(r, "AVALU", message("adam_unit", row=r, value=u, units=", ".join(days)))
-                for r, u in zip(rows[np.isnan(factor)], unit[np.isnan(factor)])]  # fmt: skip
-    first = pd.Series(np.arange(n), index=ids)
-    first = first[~first.index.duplicated()]
-    for code, (time_col, event_col) in spec["parameters"].items():
-        sel = pd.Series(param).str.upper().to_numpy() == code
-        if code == "OS" and not sel.any():
-            problems.append((None, "PARAMCD", message("adam_paramcd", param=code, what=time_col)))
-            reported[time_col][:] = reported[event_col][:] = True
-        pos = first.reindex(uid[sel]).to_numpy(dtype=float)
-        r, u, c, f, known = rows[sel], uid[sel], cnsr[sel], factor[sel], ~np.isnan(pos)
-        problems += [(x, "USUBJID", message("adam_subject", row=x, id=i))
-                     for x, i in zip(r[~known], u[~known])]  # fmt: skip
-        twice = pd.Series(u).duplicated(keep=False).to_numpy() & known
-        for i, g in pd.Series(r[twice]).groupby(u[twice], sort=False):
-            listed = ", ".join(map(str, g.iloc[:-1])) + f" and {g.iloc[-1]}"
-            problems += [
-                (g.iloc[0], "PARAMCD", message("adam_twice", rows=listed, id=i, param=code))
-            ]
-        bad_c = (c != "0") & (c != "1")
-        problems += [(x, "CNSR", message("adam_cnsr", row=x, id=i, value=v))
-                     for x, i, v in zip(r[bad_c], u[bad_c], c[bad_c])]  # fmt: skip
-        time = aval[sel]
-        if (f != 1).any():  # AVAL in days, weeks or years
-            number = pd.to_numeric(pd.Series(time), errors="coerce").to_numpy() * f
-            time = np.where(np.isfinite(number), np.char.mod("%.10g", number), time)
-        ok, at = known & ~twice, pos[known & ~twice].astype(int)
-        for col, text, bad in (
-            (time_col, time, np.isnan(f)),
-            (event_col, np.where(c == "1", "0", "1"), bad_c),
-        ):
-            columns[col][at], reported[col][at] = text[ok], bad[ok]
-            reported[col][pos[twice].astype(int)] = True
-    return columns, reported, problems, [] if "AVALU" in names else [message("adam_no_unit")]
+                for r, u in t.loc[factor.isna(), "AVALU"].items()]  # fmt: skip
+    pos = pd.Series(np.arange(n), index=ids)
+    t = t[t["PARAMCD"].isin(spec["parameters"])].assign(pos=t["USUBJID"].map(
+        pos[~pos.index.duplicated()]))  # fmt: skip
+    if not (t["PARAMCD"] == "OS").any():
+        problems.append((None, "PARAMCD", message("adam_paramcd", param="OS", what="os_months")))
+        bad["os_months"][:] = bad["os_event"][:] = True
+    problems += [(r, "USUBJID", message("adam_subject", row=r, id=i))
+                 for r, i in t.loc[t["pos"].isna(), "USUBJID"].items()]  # fmt: skip
+    t = t[t["pos"].notna()].assign(twice=lambda d: d.duplicated(["USUBJID", "PARAMCD"], False))
+    for (i, code), g in t[t["twice"]].groupby(["USUBJID", "PARAMCD"], sort=False):
+        rows = ", ".join(map(str, g.index[:-1])) + f" and {g.index[-1]}"
+        problems.append((g.index[0], "PARAMCD", message("adam_twice", rows=rows, id=i, param=code)))
+    cnsr = ~t["CNSR"].isin(["0", "1"])
+    problems += [(r, "CNSR", message("adam_cnsr", row=r, id=i, value=v))
+                 for r, i, v in t.loc[cnsr, ["USUBJID", "CNSR"]].itertuples()]  # fmt: skip
+    f, time = factor.reindex(t.index), t["AVAL"]
+    if (f != 1).any():  # AVAL in days, weeks or years
+        number = pd.to_numeric(time, errors="coerce") * f
+        time = time.where(~np.isfinite(number), number.map("{:.10g}".format))
+    event, unit = np.where(t["CNSR"] == "1", "0", "1"), f.isna()
+    for code, cols in spec["parameters"].items():
+        sel, ok = (t["PARAMCD"] == code).to_numpy(), ~t["twice"].to_numpy()
+        at = t["pos"].to_numpy()[sel].astype(int)
+        for col, text, b in zip(cols, (time.to_numpy(), event), (unit.to_numpy(), cnsr.to_numpy())):
+            columns[col][at[ok[sel]]], bad[col][at] = text[sel & ok], ~ok[sel] | b[sel]
+    return columns, bad, problems, [] if "AVALU" in names else [message("adam_no_unit")]
 
 
 def _flag(s: pd.Series) -> np.ndarray:
@@ -110,11 +97,8 @@ def _flag(s: pd.Series) -> np.ndarray:
 
 
 def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """ADSL, ADTTE and ADAE of the analysed tables (a column not recorded is left out).
-
-    ADTTE: PARAMCD OS and RFS (patients in CR), AVAL in months, CNSR 1 = censored, EVNTDESC;
-    ADAE: AETERM as recorded, AEDECOD and AEBODSYS coded by ``analysis/paper/ae_terms.yml``.
-    """
+    """ADSL, ADTTE (OS; RFS of the patients in CR) and ADAE (AEDECOD, AEBODSYS coded by
+    ``analysis/paper/ae_terms.yml``) of the analysed tables; a column not recorded is left out."""
     spec, x, skip = load()["adam"], load()["adam"]["export"], cohort.attrs.get("not_recorded", ())
     study = {"STUDYID": x["studyid"]}
     adsl = pd.DataFrame({**study, "USUBJID": cohort["patient_id"], **x["adsl"]})
@@ -140,18 +124,14 @@ def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {k: d.reset_index(drop=True) for k, d in out.items()}
 
 
-def _labels() -> dict[str, tuple[str, str]]:
-    """ADaM variable -> (label of at most 40 characters, description)."""
-    out = {k: tuple(v) for k, v in load()["adam"]["export"]["variables"].items()}
+def _fields(d: pd.DataFrame) -> list[dict]:
+    """Frictionless fields of ``d``: the labels of ``export.variables``, else of the column."""
+    labels = {k: tuple(v) for k, v in load()["adam"]["export"]["variables"].items()}
     for e in [e for e in load()["cohort"] + load()["adverse_events"] if _variables(e)]:
         text = (e.get("label", e["meaning"]), f"{e['meaning']} (column {e['name']})")
-        out.setdefault(_variables(e)[0], text)
-    return out
-
-
-def _fields(d: pd.DataFrame, labels: dict) -> list[dict]:
-    kind, labels = {"i": "integer", "f": "number"}, {v: (v, v) for v in d.columns} | labels
-    return [{"name": v, "title": labels[v][0], "description": labels[v][1],
+        labels.setdefault(_variables(e)[0], text)
+    kind = {"i": "integer", "f": "number"}
+    return [{"name": v, "title": labels.get(v, (v,))[0], "description": labels.get(v, (v, v))[1],
              "type": kind.get(d[v].dtype.kind, "string")} for v in d.columns]  # fmt: skip
 
 
@@ -160,27 +140,29 @@ def export(cohort: pd.DataFrame, ae: pd.DataFrame, out) -> list[Path]:
     frictionless ``datapackage.json`` into ``out`` (unless equal files are there already)."""
     import pyreadstat
 
-    out, tables, labels, spec = Path(out), datasets(cohort, ae), _labels(), load()["adam"]["export"]
-    texts = {f"{k}.csv": d.to_csv(index=False, lineterminator="\n") for k, d in tables.items()}
+    out, tables, spec = Path(out), datasets(cohort, ae), load()["adam"]["export"]
+    fields = {k: _fields(d) for k, d in tables.items()}
     rows = [(k.upper(), f["name"], f["title"], f["type"], f["description"])
-            for k, d in tables.items() for f in _fields(d, labels)]  # fmt: skip
+            for k in tables for f in fields[k]]  # fmt: skip
     rows = pd.DataFrame(rows, columns=["dataset", "variable", "label", "type", "description"])
-    texts["dictionary.csv"] = rows.to_csv(index=False, lineterminator="\n")
+    tables_all = {**tables, "dictionary": rows}
+    texts = {f"{k}.csv": d.to_csv(index=False, lineterminator="\n") for k, d in tables_all.items()}
     resources = [{"name": k, "path": f"{k}.csv", "format": "csv", "mediatype": "text/csv",
-                  "schema": {"fields": _fields(d, labels), **spec["keys"].get(k, {})}}
-                 for k, d in {**tables, "dictionary": rows}.items()]  # fmt: skip
-    package = json.dumps({**spec["package"], "resources": resources}, indent=2, ensure_ascii=False)
-    texts["datapackage.json"] = package + "\n"
+                  "schema": {"fields": fields.get(k) or _fields(d), **spec["keys"].get(k, {})}}
+                 for k, d in tables_all.items()]  # fmt: skip
+    package = {**spec["package"], "resources": resources}
+    texts["datapackage.json"] = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
     paths = [out / name for name in [*texts, *(f"{k}.xpt" for k in tables)]]
     if all(p.is_file() for p in paths) and all((out / k).read_text() == texts[k] for k in texts):
         return paths
     out.mkdir(parents=True, exist_ok=True)
     for name, text in texts.items():
         (out / name).write_text(text, encoding="utf-8")
-    for name, d in tables.items():
-        kw = dict(table_name=name.upper(), column_labels=[labels[v][0] for v in d])
-        d = d.astype({v: float for v in d.columns if d[v].dtype.kind == "i"})  # SAS: all doubles
-        pyreadstat.write_xport(d, str(out / f"{name}.xpt"), file_format_version=5, **kw)
+    for name, d in tables.items():  # SAS transport: numbers are doubles
+        d = d.astype({v: float for v in d.columns if d[v].dtype.kind == "i"})
+        labels = [f["title"] for f in fields[name]]
+        pyreadstat.write_xport(d, str(out / f"{name}.xpt"), file_format_version=5,
+                               table_name=name.upper(), column_labels=labels)  # fmt: skip
     return paths
 
 

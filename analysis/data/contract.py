@@ -1,10 +1,6 @@
-"""The data contract: every problem of the cohort and adverse-event tables, at once.
-
-:func:`validate_tables` (``python -m analysis.data.contract``, ``make check-data``) reads two
-tables (CSV, Excel; a column map) or an ADaM directory and checks them against
-``dictionary.yml`` (its header says what is accepted and why).  Each problem names the file,
-row, ``patient_id``, column, value and what was expected, once.
-"""
+"""The data contract (``make check-data``): every problem of two tables (with a column map) or
+an ADaM directory at once, each naming file, row, ``patient_id``, column, value and what was
+expected; ``dictionary.yml`` says what is accepted and why."""
 
 from __future__ import annotations
 
@@ -53,16 +49,9 @@ class ContractWarning(UserWarning):
     """Something accepted but worth knowing (an extra column, a left-out optional column)."""
 
 
-def _f(s: pd.Series) -> np.ndarray:
-    return s.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _b(s: pd.Series, missing: bool = False) -> np.ndarray:
-    return s.to_numpy(dtype=bool, na_value=missing)
-
-
-def _given(s: pd.Series) -> np.ndarray:
-    return s.to_numpy() != "" if s.dtype == object else s.notna().to_numpy()
+_f = lambda s: s.to_numpy(dtype=float, na_value=np.nan)  # noqa: E731
+_b = lambda s, missing=False: s.to_numpy(dtype=bool, na_value=missing)  # noqa: E731
+_given = lambda s: s.to_numpy() != "" if s.dtype == object else s.notna().to_numpy()  # noqa: E731
 
 
 def _repeated(values: pd.Series, by: pd.Series | None = None) -> np.ndarray:
@@ -130,6 +119,8 @@ def _refused(spec, value: str) -> tuple[str, str]:
     """The message of a text that is not a value of its column, and a hint."""
     if spec.name == "patient_id" or spec.free_text:
         return ("id_looks_personal" if spec.name == "patient_id" else "date_in_text"), ""
+    if value.lower() in spec.families:
+        return "mixed", ""
     if _DATE_VALUE.fullmatch(value):
         return "date_value", ""
     if re.fullmatch(r"-?\d+,\d+", value):
@@ -165,9 +156,8 @@ def _display(path) -> str:
 
 
 def read_map(path) -> tuple[dict, list[str]]:
-    """A column map (``data/examples/columns.yml``) as ``{table: (columns, values)}``, and its
-    problems: ``columns`` maps a header to a book column, ``values`` a book column to {label in
-    lower case: the book's value}."""
+    """A column map (``data/examples/columns.yml``) as ``{table: (columns, values)}`` and its
+    problems; ``columns``: header -> book column, ``values``: column -> {label: book value}."""
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         doc = {"cohort": doc} if {"columns", "values"} & set(doc) else doc
@@ -180,9 +170,8 @@ def read_map(path) -> tuple[dict, list[str]]:
 
 def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
     fields, problems, labels = FIELDS[table], [], {}
-    columns = {
-        str(k).strip(): str(v).strip() for k, v in dict(section.get("columns") or {}).items()
-    }
+    columns = dict(section.get("columns") or {})
+    columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
     for target in dict.fromkeys(columns.values()):
         headers = [f"'{h}'" for h, t in columns.items() if t == target]
         if target not in fields:
@@ -198,8 +187,8 @@ def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
             text = str(value).lower() if isinstance(value, bool) else str(value).strip()
             if not text or io.parse_levels(spec, pd.Index([text]))[1][0]:
                 expected = spec.expected.split(";")[0].removesuffix(", or empty")
-                kw = dict(column=column, label=label, value=text, expected=expected)
-                problems.append(msg("map_value", **kw))
+                problems.append(msg("map_value", column=column, label=label, value=text,
+                                    expected=expected))  # fmt: skip
             labels[column][str(label).strip().lower()] = text
     return columns, labels, problems
 
@@ -212,7 +201,7 @@ class _Table:
         self.max, self.colmap, self.map_label = max_per_rule, colmap or ({}, {}), map_label
         self.problems, self.warnings, self.seen, self.bad = [], [], Counter(), {}
         self.raw = self.typed = self.cohort_label = None
-        self.adam, self.ids, self.absent = False, set(), set()
+        self.adam, self.ids, self.absent, self.unmapped = False, set(), set(), set()
 
     def file(self, text: str) -> bool:
         self.problems.append(((0, len(self.problems)), None, f"{self.label}: {text}"))
@@ -261,8 +250,9 @@ class _Table:
         names = [columns.get(str(c).upper() if self.adam else str(c), str(c)) for c in raw.columns]
         for header, target in columns.items() if self.map_label else ():
             if header not in raw.columns and target not in raw.columns:
-                absent = msg("map_absent", header=header, target=target, file=self.label)
-                self.warn(absent, self.map_label)
+                text = msg("map_absent", header=header, target=target, file=self.label)
+                self.problems.append(((0, len(self.problems)), None, f"{self.map_label}: {text}"))
+                self.unmapped.add(target)
         if "patient_id" not in names:
             heads = {"patient_id", *(h for h, t in columns.items() if t == "patient_id")}
             top = raw.iloc[:20].astype(str).apply(lambda c: c.str.strip()).isin(heads).any(axis=1)
@@ -319,7 +309,9 @@ class _Table:
             self.raw = self.raw.drop(columns=ignored)
             self.warn(msg("adam_ignored", names=", ".join(ignored)))
         left_out = [n for n in self.fields if n not in self.raw.columns]
-        for spec in [self.fields[n] for n in left_out if self.fields[n].required]:
+        for spec in [self.fields[n] for n in left_out if n not in self.unmapped]:
+            if not spec.required:
+                continue
             close = [c for c in extra if c.lower() == spec.name.lower()]
             close += difflib.get_close_matches(spec.name, extra, 1, 0.8)
             hint = msg("close_hint", found=close[0], name=spec.name) if close else ""
@@ -334,11 +326,18 @@ class _Table:
 
     def check_values(self) -> None:
         """Each column's text read as its type, then emptiness, range and plausibility."""
-        cols = {}
+        cols, read_as = {}, []
         for name, spec in self.fields.items():
             if name in self.absent:
                 cols[name] = io.empty_column(spec, self.raw.index)
                 continue
+            if spec.codes:  # everyday spellings, shown with the book's values they are read as
+                codes, cats = io.levels(self.raw[name])
+                cats = cats[np.unique(codes[codes >= 0])]
+                pairs = {t: str(spec.codes.get(t.lower())).lower() for t in cats}
+                if shown := [f"{t} -> {v}" for t, v in pairs.items() if t.lower() in spec.codes
+                             and t != v]:  # fmt: skip
+                    read_as.append(f"{name} " + ", ".join(shown))
             refuse = _personal if name == "patient_id" else _dated if spec.free_text else None
             cols[name], invalid, empty = io.convert(spec, self.raw[name], refuse)
             fails = {"text": invalid, "empty": empty & spec.filled}
@@ -352,6 +351,8 @@ class _Table:
             if spec.unique:
                 self._duplicates(cols[name])
         self.typed = pd.DataFrame(cols, index=self.raw.index, copy=False)
+        if read_as:
+            self.warn(msg("normalised", pairs="; ".join(read_as)))
 
     def _duplicates(self, t: pd.Series) -> None:
         self.ids = set(t.to_numpy().tolist())

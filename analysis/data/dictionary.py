@@ -47,6 +47,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     when_empty: str = ""
     codes: dict = field(default_factory=dict, compare=False)
+    families: dict = field(default_factory=dict, compare=False)
     free_text: bool = False
 
     def outside(self, x: np.ndarray) -> np.ndarray:
@@ -83,7 +84,8 @@ def field_spec(entry: dict) -> FieldSpec:
     items = [x for x in items if x != "empty"]
     number, spellings = typ in ("integer", "number"), load()["spellings"]
     if typ == "boolean" and items == ["true", "false"]:
-        kw["codes"] = {str(k).lower(): v for k, v in spellings["boolean"].items()}
+        kw["codes"] = {str(w).lower(): w == p[0] for p in spellings["boolean"] for w in p}
+        kw["families"] = {str(w).lower(): i for i, p in enumerate(spellings["boolean"]) for w in p}
     elif number and (m := re.fullmatch(r"(-?[\d.]+)\s*-\s*([\d.]+)", main)):
         kw["lo"], kw["hi"] = float(m[1]), float(m[2])
     elif number and (m := re.fullmatch(r">=\s*(-?[\d.]+)", main)):

@@ -199,6 +199,12 @@ def convert(spec: FieldSpec, s: pd.Series, refuse=None) -> tuple[pd.Series, np.n
         return pd.Series(values, index=s.index, dtype=object), bad, values == ""
     codes, cats = levels(s)
     values, bad, empty = parse_levels(spec, cats)
+    if spec.families:  # one spelling per column: the other spellings are refused
+        family = pd.Series(cats.str.lower(), dtype=object).map(spec.families).to_numpy(float)
+        count = np.bincount(codes[codes >= 0], minlength=len(cats))
+        used = ~np.isnan(family) & (count > 0)
+        if len(kinds := set(family[used])) > 1:
+            bad = bad | used & (family != max(kinds, key=lambda k: count[family == k].sum()))
     bad = bad | refuse(cats) if refuse else bad
     bad, empty = np.append(bad, False), np.append(empty, True)  # code -1: missing
     invalid, blank = (a[codes] if a.any() else np.zeros(len(codes), bool) for a in (bad, empty))
