@@ -103,8 +103,9 @@ check-data: $(SETUP_STAMP)
 
 # The analysed cohort as CDISC ADaM datasets (ADSL, ADTTE, ADAE as CSV and SAS transport, their
 # dictionary and datapackage.json), after the contract; the appendix links them (html and pdf).
+ADAM_OUT ?= _build/adam
 adam: check-data
-	$(PY) -m analysis.data.adam _build/adam
+	$(PY) -m analysis.data.adam $(ADAM_OUT)
 html pdf: adam
 
 html: check-data

@@ -1,6 +1,16 @@
-"""``make html`` builds the whole book on a cohort as a centre keeps it (issue 13, "Done when").
+"""``make`` builds the book on a cohort as a centre keeps it (issue 13, "Done when").
 
-One test runs the real Makefile target four times, one after the other, in a temporary copy of
+Two routes, each for the four layouts below:
+
+* not slow (``make test`` within its budget): the steps ``make html`` runs first, through the
+  real Makefile (``make check-data adam``: the contract, then the ADaM export of the analysed
+  tables, which must equal the default cohort's for the three layouts holding the
+  reconstruction), then, for the core columns, the chapter whose text depends most on the
+  optional columns (``transplant``, "not recorded") executed as the build executes it;
+* ``slow``: the whole ``make html``, four cold builds of a few minutes each, too slow for the
+  10-minute test budget on two cores; select with ``-m slow``.
+
+The slow test runs the real Makefile target four times, one after the other, in a temporary copy of
 the working tree (the project's ``.venv``), each build in a ``_build`` of its own:
 
 core      ``DATA=data/examples/cohort_core.csv``: only the 20 required columns
@@ -20,15 +30,19 @@ are cold (a new cohort clears the execution cache) and take minutes each.  That 
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
+from chapters import error_outputs, glue_problems, glued_data, source
+from nbclient import NotebookClient
 
 from analysis import load_ledger
 
@@ -38,12 +52,10 @@ VENV = Path(sys.executable).parent.parent
 NOT_COPIED = (".git", ".venv", "_build", "_build-*", "bench", ".pytest_cache", ".ruff_cache",
               "__pycache__", "*.egg-info")  # fmt: skip
 
-pytestmark = [
-    pytest.mark.build,
-    pytest.mark.slow,
-    pytest.mark.skipif(not shutil.which("make"), reason="needs make"),
-]
+pytestmark = [pytest.mark.build, pytest.mark.skipif(not shutil.which("make"), reason="make")]
 
+#: make variable -> the environment variable the Makefile exports for the chapters.
+ENV = {"DATA": "BOOK_COHORT", "AES": "BOOK_AES", "MAP": "BOOK_MAP", "ADAM": "BOOK_ADAM"}
 ADAM_XPT = {"adsl.xpt", "adtte.xpt", "adae.xpt"}
 #: name -> the make variables of the build (paths relative to the repository).
 VARIANTS = {
@@ -56,6 +68,67 @@ VARIANTS = {
     },  # fmt: skip
     "adam": {"ADAM": "data/examples/adam"},
 }
+
+
+def _make(*args: str, **variables) -> subprocess.CompletedProcess:
+    cmd = ["make", "--no-print-directory", f"VENV={VENV}", "SETUP_STAMP=", *args]
+    cmd += [f"{k}={ROOT / v}" for k, v in variables.items()]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def reference_adam(tmp_path_factory):
+    """The default cohort's ADaM export, by the same make target."""
+    out = tmp_path_factory.mktemp("adam_default")
+    assert _make("adam", f"ADAM_OUT={out}").returncode == 0
+    return _csvs(out)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_make_checks_exports_and_executes_each_layout(name, tmp_path, reference_adam):
+    """``make check-data adam`` on the layout; the core cohort's transplant chapter executes."""
+    run = _make("check-data", "adam", f"ADAM_OUT={tmp_path}", **VARIANTS[name])
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "meet the data contract" in run.stdout
+    exported = _csvs(tmp_path)
+    if name == "core":  # only the core columns: the optional ones are named as not recorded
+        assert "not recorded: hsct_pathway, pre_hsct_therapy" in run.stdout
+        assert exported["adtte.csv"] == reference_adam["adtte.csv"]
+    elif name == "adam":  # AVAL given in whole days: months equal to 1e-6
+        assert {k: v for k, v in exported.items() if k != "adtte.csv"} == {
+            k: v for k, v in reference_adam.items() if k != "adtte.csv"
+        }
+        tte = [pd.read_csv(io.StringIO(d["adtte.csv"])) for d in (exported, reference_adam)]
+        pd.testing.assert_frame_equal(*tte, rtol=1e-6)
+    else:  # the reconstruction in another form: the same analysed tables
+        assert exported == reference_adam
+    if name == "everyday":  # the normalised values are shown to the user
+        assert "read as the book's values: sex F -> female, m -> male; ph_positive No -> " in (
+            run.stdout
+        )
+    if name == "core":  # the other layouts give the same analysed tables (the ADaM export)
+        env = {ENV[k]: str(ROOT / v) for k, v in VARIANTS[name].items()}
+        env["BOOK_SOURCE_DATA"] = str(tmp_path / "source_data")  # not the project's _build
+        nb = _execute("book/transplant", env)
+        assert error_outputs(nb) == [] and glue_problems(nb) == []
+        assert "not recorded" in " ".join(map(str, glued_data(nb).values()))
+
+
+def _execute(doc: str, env: dict):
+    """``doc`` executed in a kernel with ``env``, as scripts/execute_chapters.py does."""
+    path = source(doc)
+    nb = jupytext.read(path)
+    saved = dict(os.environ)
+    os.environ.update(env, IPYTHONDIR=str(ROOT / "config" / "ipython"))
+    os.environ.pop("BOOK_AES", None) if "BOOK_ADAM" in env else None
+    try:
+        client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return nb
 
 
 def _text(html: Path, page: str) -> str:
@@ -81,6 +154,7 @@ def _csvs(folder: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.csv"))}
 
 
+@pytest.mark.slow
 def test_make_html_builds_the_whole_book_on_each_layout(tmp_path):
     workdir = tmp_path / "book"
     shutil.copytree(ROOT, workdir, ignore=shutil.ignore_patterns(*NOT_COPIED))

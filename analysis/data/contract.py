@@ -404,64 +404,56 @@ class _Table:
         return derive.complete(out, self.absent) if self.kind == "cohort" else out
 
 
-def _adam_tables(directory: Path, ae_path, maps: dict, max_per_rule: int) -> list[_Table]:
+def _adam_tables(directory: Path, ae_path, maps: dict, most: int) -> list[_Table]:
     """ADSL with ADTTE as the cohort, ADAE (or ``ae_path``) as the adverse events."""
     files = adam.find(directory)
-    cohort, tte = (_Table(files[n] or directory, "cohort", max_per_rule) for n in ("adsl", "adtte"))
+    cohort, tte = (_Table(files[n] or directory, "cohort", most) for n in ("adsl", "adtte"))
     why = " in this directory" * (files["adsl"] is files["adtte"])
     for t, name in [(t, n) for t, n in ((cohort, "adsl"), (tte, "adtte")) if files[n] is None]:
         t.file(msg("adam_missing_file", name=name.upper(), why=why))
-    if files["adsl"] is None or files["adtte"] is None:
-        return [cohort, tte]
     cohort.colmap, cohort.adam = maps.get("cohort", ({}, {})), True
     try:
-        tte_raw = io.read_table(files["adtte"])
+        tte_raw = None if files["adtte"] is None else io.read_table(files["adtte"])
     except io.Unreadable as exc:
         tte.file(str(exc))
+    if files["adsl"] is None or tte_raw is None:
         return [cohort, tte]
     if cohort.read():
         ids = io.convert(COHORT_FIELDS["patient_id"], cohort.raw["patient_id"])[0].to_numpy()
-        columns, reported, problems, notes = adam.survival(tte_raw, ids)
+        columns, bad, problems, notes = adam.survival(tte_raw, ids)
         for name, values in columns.items():
-            cohort.raw[name], cohort.bad[name] = pd.Categorical(values), reported[name]
+            cohort.raw[name], cohort.bad[name] = pd.Categorical(values), bad[name]
         for row, variable, text in problems:
             if row is None:
                 tte.file(text)
             else:
                 tte.rows([row], variable, "adam", line=f"{tte.label}: {text}")
-        for note in notes:
-            tte.warn(note)
+        tte.warnings += [f"{tte.label}: {note}" for note in notes]
         cohort.run()
     if files["adae"] is None and ae_path is None:
         cohort.warn(msg("adam_no_ae"), _display(directory))
         return [cohort, tte]
     columns, values = maps.get("adverse_events", ({}, {}))
     colmap = (columns, load()["adam"]["values"] | values)
-    ae = _Table(files["adae"] or ae_path, "adverse_events", max_per_rule, colmap)
+    ae = _Table(files["adae"] or ae_path, "adverse_events", most, colmap)
     ae.adam, ae.cohort_label = files["adae"] is not None, cohort.label
     return [cohort, tte, ae.run(cohort)]
 
 
 def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=MAX_PER_RULE):
-    """``(cohort, ae)`` read, checked and typed (``ae`` None without adverse events).
-
-    ``cohort_path``: a CSV or Excel file (``file.xlsx#sheet``) or an ADaM directory (ADSL,
-    ADTTE, ADAE instead of ``ae_path``); ``column_map``: a YAML map (:func:`read_map`).  The
-    cohort has every dictionary column (:func:`analysis.data.derive.complete`), extra ones as
-    text.  Raises :class:`ContractError` with every problem; warns :class:`ContractWarning`.
-    """
+    """``(cohort, ae)`` checked and typed; ``cohort_path`` a CSV, Excel (``file.xlsx#sheet``) or
+    ADaM directory, ``column_map`` a YAML map.  The cohort has every dictionary column (extra
+    ones as text); :class:`ContractError` lists every problem, :class:`ContractWarning` warns."""
     maps, problems = read_map(column_map) if column_map else ({}, [])
     if problems:
         raise ContractError(problems)
-    map_label = _display(column_map) if column_map else None
     if io.split_sheet(cohort_path)[0].is_dir():
         checks = _adam_tables(Path(cohort_path), ae_path, maps, max_per_rule)
     else:
-        checks = []
-        for kind, path in [("cohort", cohort_path), ("adverse_events", ae_path)][
-            : 1 + bool(ae_path)
-        ]:
-            t = _Table(path, kind, max_per_rule, maps.get(kind), map_label)
+        checks, label = [], _display(column_map) if column_map else None
+        paths = [("cohort", cohort_path), ("adverse_events", ae_path)]
+        for kind, path in paths[: 1 + bool(ae_path)]:
+            t = _Table(path, kind, max_per_rule, maps.get(kind), label)
             t.cohort_label = checks[0].label if checks else None
             checks.append(t.run(*checks))
     for t in checks:
@@ -470,22 +462,22 @@ def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=
             warnings.warn(w, ContractWarning, stacklevel=2)
     if problems:
         raise ContractError(problems)
-    tables = [t.result() for t in checks if t.typed is not None]
-    return tables[0], (tables[1] if len(tables) > 1 else None)
+    tables = [t.result() for t in checks if t.typed is not None] + [None]
+    return tables[0], tables[1]
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m analysis.data.contract``: check the tables the book reads; exit 1 on problems."""
     parser = argparse.ArgumentParser("python -m analysis.data.contract", description=main.__doc__)
     for option, text in load()["options"].items():
-        flag = option in ("rules", "dictionary")
-        parser.add_argument(f"--{option}", help=text, action="store_true" if flag else "store")
+        kw = {"action": "store_true"} if option in ("rules", "dictionary") else {}
+        parser.add_argument(f"--{option}", help=text, **kw)
     args = parser.parse_args(argv)
+    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
+        for table in ("cohort", "adverse_events") if args.dictionary else ():
+            print(f"{table}:\n{data_dictionary(table).iloc[:, :6].to_string(index=False)}\n")
+        print(rules_table().to_string(index=False) if args.rules else "", end="")
     if args.rules or args.dictionary:
-        with pd.option_context("display.width", 250, "display.max_colwidth", 90):
-            for table in ("cohort", "adverse_events") if args.dictionary else ():
-                print(f"{table}:\n{data_dictionary(table).iloc[:, :6].to_string(index=False)}\n")
-            print(rules_table().to_string(index=False) if args.rules else "", end="")
         return 0
     adam_dir = args.adam or (None if args.cohort else config.adam_dir())
     cohort_path = adam_dir or args.cohort or config.cohort_path()
@@ -500,9 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         except ContractError as exc:
             n, problems = len(exc.problems), "".join(f"\n- {p}" for p in exc.problems)
             print(msg("cli_header", n=n, s="s" * (n != 1)) + problems)
-            own_aes = args.aes or os.environ.get("BOOK_AES")
-            if "is not a patient_id of the cohort" in problems and not own_aes:
-                print(msg("cli_hint"))
+            hint = "is not a patient_id of the cohort" in problems and not args.aes
+            print(msg("cli_hint") + "\n" if hint and not os.environ.get("BOOK_AES") else "", end="")
             print(msg("cli_footer"))
     for w in [w for w in caught if w.category is ContractWarning]:
         print(f"warning: {w.message}")
