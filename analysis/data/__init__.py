@@ -31,12 +31,10 @@ def load_tables(ae=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cohort and adverse events the book analyses (``BOOK_ADAM``, else ``BOOK_COHORT`` and
     ``BOOK_AES``, with ``BOOK_MAP``), checked by the contract; no ADAE: no adverse events."""
     adam = config.adam_dir()
-    cohort, events = _validated(
-        adam or config.cohort_path(), ae or (None if adam else config.adverse_events_path())
-    )
-    return cohort, parse_adverse_events(
-        pd.DataFrame(columns=[*AE_FIELDS])
-    ) if events is None else events
+    ae = ae or (None if adam else config.adverse_events_path())
+    cohort, events = _validated(adam or config.cohort_path(), ae)
+    none = events is None  # ADaM without ADAE
+    return cohort, parse_adverse_events(pd.DataFrame(columns=[*AE_FIELDS])) if none else events
 
 
 def load_cohort(path=None, *, validate: bool = True) -> pd.DataFrame:

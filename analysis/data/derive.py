@@ -1,8 +1,4 @@
-"""Derived patient-level variables: left-out optional columns, subgroup flags, survival tables.
-
-Every subgroup is defined here (``flags`` in ``dictionary.yml`` names them), once; the
-paper's blast cut-offs are :data:`analysis.config.OVERT_BLASTS_PCT` and ``HIGH_BLASTS_PCT``.
-"""
+"""Derived variables: left-out optional columns, every subgroup flag (once), survival tables."""
 
 from __future__ import annotations
 
@@ -38,15 +34,12 @@ def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
     out = cohort.copy() if absent else cohort
     for name in absent:
         out[name] = empty_column(COHORT_FIELDS[name], out.index)
+    overt, relapsed = out["marrow_blasts_pct"] >= OVERT_BLASTS_PCT, as_bool(out["relapse"])
     if "mrd_positive_at_start" in absent:
-        known = (out["marrow_blasts_pct"] >= OVERT_BLASTS_PCT).to_numpy() | as_bool(
-            out["mrd_response"]
-        )
+        known = overt.to_numpy(bool, na_value=False) | as_bool(out["mrd_response"])
         out["mrd_positive_at_start"] = pd.arrays.BooleanArray(known, ~known)
     if "relapse_months" in absent:
-        out["relapse_months"] = out["rfs_months"].where(
-            as_bool(out["relapse"]) & as_bool(out["cr"])
-        )
+        out["relapse_months"] = out["rfs_months"].where(relapsed & as_bool(out["cr"]))
     order = [*COHORT_FIELDS, *(c for c in out.columns if c not in COHORT_FIELDS)]
     out = out if list(out.columns) == order else out[order]
     out.attrs["derived"] = [n for n in absent if n in DERIVED]
@@ -107,16 +100,11 @@ def _flags(c: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(f, index=c.index)[list(FLAG_LABELS)]
 
 
-def os_table(cohort: pd.DataFrame) -> pd.DataFrame:
+def os_table(cohort: pd.DataFrame, time="os_months", event="os_event") -> pd.DataFrame:
     """Overall survival: ``time`` (months) and ``event`` for every patient."""
-    return pd.DataFrame(
-        {"time": cohort["os_months"].astype(float), "event": cohort["os_event"].astype(int)}
-    )
+    return pd.DataFrame({"time": cohort[time].astype(float), "event": cohort[event].astype(int)})
 
 
 def rfs_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """Relapse-free survival for the patients in CR: ``time`` and ``event``."""
-    sub = cohort[as_bool(cohort["cr"])]
-    return pd.DataFrame(
-        {"time": sub["rfs_months"].astype(float), "event": sub["rfs_event"].astype(int)}
-    )
+    return os_table(cohort[as_bool(cohort["cr"])], "rfs_months", "rfs_event")
