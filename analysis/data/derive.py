@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
-from ..config import HIGH_BLASTS_PCT, OVERT_BLASTS_PCT
+from .. import config
+from ..config import OVERT_BLASTS_PCT
 from .dictionary import COHORT_FIELDS, load
 from .io import empty_column
 
@@ -15,6 +17,7 @@ __all__ = ["DERIVED", "FLAG_LABELS", "as_bool", "complete", "flags", "flags_cach
            "rfs_table"]  # fmt: skip
 
 _CACHE: dict[int, pd.DataFrame] = {}
+_OPS = {"==": operator.eq, "<": operator.lt, "<=": operator.le, ">=": operator.ge}
 #: Human-readable meaning of every flag (tables and the ledger; ``flags`` in dictionary.yml).
 FLAG_LABELS: dict[str, str] = load()["flags"]
 #: Optional columns that :func:`complete` derives when a file leaves them out.
@@ -68,25 +71,15 @@ def flags(cohort: pd.DataFrame) -> pd.DataFrame:
 
 
 def _flags(c: pd.DataFrame) -> pd.DataFrame:
-    num = {k: c[k].to_numpy(dtype=float, na_value=np.nan) for k in ("marrow_blasts_pct",
-           "hsct_months", "relapse_months", "os_event", "age_years", "cycles")}  # fmt: skip
     f = {k: as_bool(c[column]) for k, column in load()["flag_columns"].items()}
+    for k, (column, op, v) in load()["flag_tests"].items():
+        f[k] = as_bool(_OPS[op](c[column], getattr(config, str(v), v)))
     with np.errstate(invalid="ignore"):
-        before_relapse = ~f["relapse"] | (num["hsct_months"] < num["relapse_months"])
+        before_relapse = ~f["relapse"] | (c["hsct_months"] < c["relapse_months"]).to_numpy(bool)
     pathway = c["hsct_pathway"].fillna("").astype(str).to_numpy()
     f |= {
         "all": np.ones(len(c), bool),
-        "male": (c["sex"] == "male").to_numpy(),
-        "female": (c["sex"] == "female").to_numpy(),
-        "age_le18": num["age_years"] <= 18,
-        "low_burden": num["marrow_blasts_pct"] < OVERT_BLASTS_PCT,
-        "high_blasts": num["marrow_blasts_pct"] >= HIGH_BLASTS_PCT,
-        "dx_ge12": (c["months_diagnosis_to_blinatumomab"] >= 12).fillna(False).to_numpy(bool),
         "hsct_first_remission": f["hsct"] & f["cr"] & before_relapse,
-        "died": num["os_event"] == 1,
-        "one_cycle": num["cycles"] == 1,
-        "two_cycles": num["cycles"] == 2,
-        "six_cycles": num["cycles"] == 6,
     }
     f |= {f"hsct_{p}": f["hsct"] & (pathway == p) for p in ("direct", "bridging", "salvage")}
     f["mrd_negative_after_hsct"] &= f["hsct"]
