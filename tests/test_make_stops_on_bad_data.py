@@ -50,13 +50,18 @@ def _broken_adam(tmp_path: Path) -> Path:
 def _edited(tmp_path: Path, name: str, edit) -> Path:
     """A copy of an example cohort, edited (``edit``: DataFrame -> DataFrame)."""
     df = pd.read_csv(EXAMPLES / name, dtype=str, keep_default_na=False)
-    path = tmp_path / name.replace(".csv", "_broken.csv")
+    path = tmp_path / name.replace(".csv", f"_{edit.__name__.strip('_<>')}.csv")
     edit(df).to_csv(path, index=False)
     return path
 
 
 def _ambiguous(df: pd.DataFrame) -> pd.DataFrame:
     df.loc[3, "cr"] = "2"  # neither true nor false in any spelling
+    return df
+
+
+def _mixed(df: pd.DataFrame) -> pd.DataFrame:
+    df.loc[3, "cr"] = "1"  # a spelling of true, but the column writes y/n
     return df
 
 
@@ -67,8 +72,10 @@ def _ambiguous(df: pd.DataFrame) -> pd.DataFrame:
         ("book", "two tables", "cohort_many_problems.csv"),
         ("html", "core columns", "missing column 'os_months'"),
         ("html", "everyday encodings", "row 5 (patient_id P04), column 'cr': '2' is not true"),
+        ("html", "mixed encodings", "row 5 (patient_id P04), column 'cr': '1' mixes spellings"),
         ("html", "column map", "map_two_headers.yml"),
         ("html", "column map", "map_bad_label.yml"),
+        ("html", "column map", "map_missing_source.yml"),
         ("html", "adam", "adtte.csv"),
     ],
 )
@@ -79,6 +86,7 @@ def test_bad_input_stops_the_build_untouched(tmp_path, target, layout, named):
             f"DATA={_edited(tmp_path, 'cohort_core.csv', lambda d: d.drop(columns='os_months'))}"
         ],
         "everyday encodings": [f"DATA={_edited(tmp_path, 'cohort_everyday.csv', _ambiguous)}"],
+        "mixed encodings": [f"DATA={_edited(tmp_path, 'cohort_everyday.csv', _mixed)}"],
         "column map": [f"DATA={EXAMPLES / 'cohort_renamed.csv'}", f"MAP={MAPS / named}"],
         "adam": [f"ADAM={_broken_adam(tmp_path)}"],
     }[layout]
