@@ -348,6 +348,14 @@ def test_broken_adam_is_reported_like_the_two_tables(tmp_path, case):
     assert [p.replace(f"{tmp_path}/", "") for p in problems] == expected
 
 
+def test_unreadable_adtte_is_named(tmp_path):
+    shutil.copytree(EXAMPLES / "adam", tmp_path / "adam")
+    (tmp_path / "adam" / "adtte.csv").write_bytes("USUBJID,AVAL\n".encode("utf-16"))
+    problems = _problems(tmp_path / "adam")
+    assert len(problems) == 1 and problems[0].startswith(f"{tmp_path}/adam/adtte.csv: ")
+    assert "UTF-16" in problems[0]
+
+
 # --- command line ----------------------------------------------------------------------------
 
 

@@ -412,8 +412,9 @@ def _adam_tables(directory: Path, ae_path, maps: dict, most: int) -> list[_Table
     for t, name in [(t, n) for t, n in ((cohort, "adsl"), (tte, "adtte")) if files[n] is None]:
         t.file(msg("adam_missing_file", name=name.upper(), why=why))
     cohort.colmap, cohort.adam = maps.get("cohort", ({}, {})), True
+    tte_raw = None
     try:
-        tte_raw = None if files["adtte"] is None else io.read_table(files["adtte"])
+        tte_raw = files["adtte"] and io.read_table(files["adtte"])
     except io.Unreadable as exc:
         tte.file(str(exc))
     if files["adsl"] is None or tte_raw is None:
