@@ -4,11 +4,9 @@ expected; ``dictionary.yml`` says what is accepted and why."""
 
 from __future__ import annotations
 
-import argparse
 import difflib
-import os
 import re
-import sys
+import runpy
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -20,11 +18,11 @@ import yaml
 from .. import config
 from ..config import DAYS_PER_MONTH
 from . import adam, derive, io
-from .dictionary import AE_FIELDS, COHORT_FIELDS, data_dictionary, load
+from .dictionary import AE_FIELDS, COHORT_FIELDS, load
 from .dictionary import message as msg
 
-__all__ = ["ContractError", "ContractWarning", "RULES", "identifier_kind", "main", "read_map",
-           "rules_table", "validate_tables"]  # fmt: skip
+__all__ = ["ContractError", "ContractWarning", "RULES", "display_path", "identifier_kind",
+           "read_map", "rules_table", "validate_tables"]  # fmt: skip
 
 #: The rules beyond single columns (``rules`` in dictionary.yml), their text filled in.
 RULES = [{**r, "text": r["text"].format(days_per_month=DAYS_PER_MONTH)} for r in load()["rules"]]
@@ -150,7 +148,8 @@ def _date_name(name: str) -> str | None:
     return "date" if "date" in name.lower() or "日期" in name else None
 
 
-def _display(path) -> str:
+def display_path(path) -> str:
+    """``path`` relative to the working directory if it is inside it."""
     full, here = Path(path).resolve(), Path.cwd().resolve()
     return str(full.relative_to(here)) if full.is_relative_to(here) else str(path)
 
@@ -163,8 +162,10 @@ def read_map(path) -> tuple[dict, list[str]]:
         doc = {"cohort": doc} if {"columns", "values"} & set(doc) else doc
         out = {t: _map_section(dict(doc.get(t) or {}), t) for t in FIELDS}
     except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
-        return {}, [f"{_display(path)}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))]
-    problems = [f"{_display(path)}: {p}" for t in FIELDS for p in out[t][2]]
+        return {}, [
+            f"{display_path(path)}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))
+        ]
+    problems = [f"{display_path(path)}: {p}" for t in FIELDS for p in out[t][2]]
     return {t: out[t][:2] for t in FIELDS}, problems
 
 
@@ -197,7 +198,7 @@ class _Table:
     """One table being checked: its text, its typed columns, and the problems found."""
 
     def __init__(self, path, kind: str, max_per_rule: int, colmap=None, map_label=None):
-        self.path, self.label, self.kind, self.fields = path, _display(path), kind, FIELDS[kind]
+        self.path, self.label, self.kind, self.fields = path, display_path(path), kind, FIELDS[kind]
         self.max, self.colmap, self.map_label = max_per_rule, colmap or ({}, {}), map_label
         self.problems, self.warnings, self.seen, self.bad = [], [], Counter(), {}
         self.raw = self.typed = self.cohort_label = None
@@ -432,7 +433,7 @@ def _adam_tables(directory: Path, ae_path, maps: dict, most: int) -> list[_Table
         tte.warnings += [f"{tte.label}: {note}" for note in notes]
         cohort.run()
     if files["adae"] is None and ae_path is None:
-        cohort.warn(msg("adam_no_ae"), _display(directory))
+        cohort.warn(msg("adam_no_ae"), display_path(directory))
         return [cohort, tte]
     columns, values = maps.get("adverse_events", ({}, {}))
     colmap = (columns, load()["adam"]["values"] | values)
@@ -451,7 +452,7 @@ def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=
     if io.split_sheet(cohort_path)[0].is_dir():
         checks = _adam_tables(Path(cohort_path), ae_path, maps, max_per_rule)
     else:
-        checks, label = [], _display(column_map) if column_map else None
+        checks, label = [], display_path(column_map) if column_map else None
         paths = [("cohort", cohort_path), ("adverse_events", ae_path)]
         for kind, path in paths[: 1 + bool(ae_path)]:
             t = _Table(path, kind, max_per_rule, maps.get(kind), label)
@@ -467,43 +468,5 @@ def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=
     return tables[0], tables[1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.data.contract``: check the tables the book reads; exit 1 on problems."""
-    parser = argparse.ArgumentParser("python -m analysis.data.contract", description=main.__doc__)
-    for option, text in load()["options"].items():
-        kw = {"action": "store_true"} if option in ("rules", "dictionary") else {}
-        parser.add_argument(f"--{option}", help=text, **kw)
-    args = parser.parse_args(argv)
-    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
-        for table in ("cohort", "adverse_events") if args.dictionary else ():
-            print(f"{table}:\n{data_dictionary(table).iloc[:, :6].to_string(index=False)}\n")
-        print(rules_table().to_string(index=False) if args.rules else "", end="")
-    if args.rules or args.dictionary:
-        return 0
-    adam_dir = args.adam or (None if args.cohort else config.adam_dir())
-    cohort_path = adam_dir or args.cohort or config.cohort_path()
-    ae_path = args.aes or (None if adam_dir else config.adverse_events_path())
-    most = int(args.max_per_rule or MAX_PER_RULE)
-    kw = dict(column_map=args.map or config.column_map_path(), max_per_rule=most)
-    cohort = ae = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ContractWarning)
-        try:
-            cohort, ae = validate_tables(cohort_path, ae_path, **kw)
-        except ContractError as exc:
-            n, problems = len(exc.problems), "".join(f"\n- {p}" for p in exc.problems)
-            print(msg("cli_header", n=n, s="s" * (n != 1)) + problems)
-            hint = "is not a patient_id of the cohort" in problems and not args.aes
-            print(msg("cli_hint") + "\n" if hint and not os.environ.get("BOOK_AES") else "", end="")
-            print(msg("cli_footer"))
-    for w in [w for w in caught if w.category is ContractWarning]:
-        print(f"warning: {w.message}")
-    if cohort is None:
-        return 1
-    m, ae_label = (0, cohort_path) if ae is None else (len(ae), ae_path or cohort_path)
-    print(msg("cli_ok", cohort=_display(cohort_path), n=len(cohort), ae=_display(ae_label), m=m))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command line is scripts/check_data.py
+    runpy.run_path(str(config.ROOT / "scripts" / "check_data.py"), run_name="__main__")
