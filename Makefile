@@ -47,6 +47,7 @@ export BOOK_SOURCE_DATA := $(CURDIR)/_build/source_data
 
 .PHONY: help setup check-data book html pdf test verify lint clean distclean bench-build lock reconstruct \
 	reconstruct-check bench-reconstruct bench-scale
+.PHONY: adam bench-book-scale
 
 help:
 	@echo "make setup        Debian packages (if missing) and $(VENV) from requirements.txt"
@@ -65,6 +66,8 @@ help:
 	@echo "make bench-build  time a cold and a warm build (bench/results/)"
 	@echo "make reconstruct  regenerate data/reconstructed/ (reconstruct-check: compare only)"
 	@echo "make bench-reconstruct  time the reconstruction search for several seeds"
+	@echo "make adam         the analysed cohort as CDISC ADaM (CSV, XPT, datapackage.json) in _build/adam"
+	@echo "make bench-book-scale  time the cold HTML build of the book and of a 100,000-patient cohort"
 	@echo "make lock         re-resolve requirements.in into requirements.txt + environment.yml"
 	@echo "make clean        remove _build; make distclean also removes $(VENV) and stamps"
 
@@ -101,6 +104,13 @@ book: html pdf
 # the build before any chapter runs or anything in _build changes (BOOK_* set above).
 check-data: $(SETUP_STAMP)
 	$(PY) -m analysis.data.contract
+
+# The analysed cohort as CDISC ADaM datasets (ADSL, ADTTE, ADAE as CSV and SAS transport, their
+# dictionary and datapackage.json), after the contract; the appendix links them (html and pdf).
+ADAM_OUT ?= _build/adam
+adam: check-data
+	$(PY) -m analysis.data.adam $(ADAM_OUT)
+html pdf: adam
 
 html: check-data
 	$(PY) scripts/book_inputs.py --builder html
@@ -183,6 +193,9 @@ bench-reconstruct: $(SETUP_STAMP)
 
 bench-scale: $(SETUP_STAMP)
 	$(PY) scripts/bench_scale.py
+
+bench-book-scale: $(SETUP_STAMP)
+	$(PY) scripts/bench_book_scale.py
 
 # Re-resolve requirements.in in a fresh venv (needs the package index).
 lock:

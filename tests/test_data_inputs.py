@@ -1,5 +1,5 @@
 """Own cohorts as centres keep them (issue 13): core columns only, everyday encodings, a column
-map, Excel sheets, ADaM datasets as CSV and XPT.
+map, Excel sheets, ADaM datasets as CSV and XPT; and the ADaM export (issue 12, part 4).
 
 Each accepted input under ``data/examples/`` holds the reconstructed patients in another form,
 so the reference is the reconstruction itself: the contract must read each one into exactly
@@ -14,14 +14,17 @@ import sys
 import warnings
 from pathlib import Path
 
+import frictionless
 import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+import yaml
 
 from analysis import config, data
-from analysis.data import contract, derive, dictionary
+from analysis.data import adam, contract, derive, dictionary
 from analysis.data.contract import ContractError, ContractWarning, validate_tables
+from analysis.stats import survival
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "data" / "examples"
@@ -138,14 +141,51 @@ def test_decimal_comma_needs_the_whole_column(reference):
 )  # fmt: skip
 def test_boolean_spellings(tmp_path, value, accepted):
     df = pd.read_csv(config.DEFAULT_COHORT, dtype=str, keep_default_na=False)
-    df.loc[0, "prior_car_t"] = value
+    df["prior_car_t"] = value  # one spelling for the whole column
     df.to_csv(tmp_path / "c.csv", index=False)
     if accepted:
         truth = value.strip().lower() in ("yes", "y", "true", "1")
-        assert _quiet(tmp_path / "c.csv")[0]["prior_car_t"].iloc[0] == truth
+        assert (_quiet(tmp_path / "c.csv")[0]["prior_car_t"] == truth).all()
     else:
         problem = _problems(tmp_path / "c.csv")[0]
         assert "row 2 (patient_id P01), column 'prior_car_t'" in problem
+
+
+#: Ambiguous encodings: (column, {row: value}, map values) -> the problems (rows from 2).
+MIXED = {
+    "yn_and_10": ("cr", {3: "1", 5: "0"}, None,
+                  ["row 5 (patient_id P04), column 'cr': '1' mixes",
+                   "row 7 (patient_id P06), column 'cr': '0' mixes"]),
+    "yes_and_positive": ("ph_positive", {0: "Positive"}, None,
+                         ["row 2 (patient_id P01), column 'ph_positive': 'Positive' is not true "
+                          "or false"]),
+    "mapped_positive_and_yes": ("ph_positive", {0: "Positive"}, {"positive": True},
+                                ["row 2 (patient_id P01), column 'ph_positive': 'true' mixes"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_ambiguous_encodings_are_refused_with_row_and_column(tmp_path, case):
+    """A column that mixes spellings (y/n with 1/0, Yes with Positive) is refused, not guessed."""
+    column, cells, labels, expected = MIXED[case]
+    df = pd.read_csv(EXAMPLES / "cohort_everyday.csv", dtype=str, keep_default_na=False)
+    for row, value in cells.items():
+        df.loc[row, column] = value
+    df.to_csv(tmp_path / "c.csv", index=False)
+    column_map = None
+    if labels:
+        column_map = tmp_path / "map.yml"
+        column_map.write_text(yaml.safe_dump({"values": {column: labels}}), encoding="utf-8")
+    problems = [p.removeprefix(f"{tmp_path / 'c.csv'}, ") for p in
+                _problems(tmp_path / "c.csv", column_map=column_map)]  # fmt: skip
+    assert [p[: len(e)] for p, e in zip(problems, expected)] == expected
+    assert len(problems) == len(expected)
+
+
+def test_everyday_spellings_are_shown_as_the_books_values():
+    said = "read as the book's values: sex F -> female, m -> male; ph_positive No -> false"
+    with pytest.warns(ContractWarning, match=said):
+        validate_tables(EXAMPLES / "cohort_everyday.csv")
 
 
 # --- Excel sheets ------------------------------------------------------------------------------
@@ -171,6 +211,7 @@ def test_the_first_of_several_sheets_is_read_with_a_warning():
 def test_a_renamed_copy_reads_through_the_example_map(reference):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ContractWarning)  # every header mapped, nothing extra
+        warnings.filterwarnings("ignore", ".*read as the book's values", ContractWarning)
         tables = validate_tables(
             EXAMPLES / "cohort_renamed.csv",
             EXAMPLES / "adverse_events_renamed.csv",
@@ -194,17 +235,11 @@ def test_unmapped_and_unknown_columns_are_named(tmp_path):
     with warnings.catch_warnings(record=True) as caught, pytest.raises(ContractError) as info:
         warnings.simplefilter("always", ContractWarning)
         validate_tables(tmp_path / "c.csv", column_map=EXAMPLES / "columns.yml")
-    problems = info.value.problems
-    assert problems == [
-        f"{tmp_path / 'c.csv'}: missing column 'os_months' (number, months: Overall survival "
-        "time: start of blinatumomab to death or last follow-up); data/examples/columns.yml "
-        "maps no header of the file to it"
+    assert info.value.problems == [  # a missing source, not also a missing column
+        "data/examples/columns.yml: maps 'OS (months)' (to 'os_months') but "
+        f"{tmp_path / 'c.csv'} has no such column"
     ]
     said = [str(w.message) for w in caught]
-    assert (
-        "data/examples/columns.yml: maps 'OS (months)' (to 'os_months') but "
-        f"{tmp_path / 'c.csv'} has no such column" in said
-    )
     assert (
         f"{tmp_path / 'c.csv'}: column 'Overall survival' is not in the data dictionary and not "
         "mapped by data/examples/columns.yml; it is kept as text and not used by the analysis"
@@ -221,6 +256,8 @@ BAD_MAPS = {
     "map_values_unknown_column.yml": "has values for 'blood_group', which is not a column of "
     "the cohort table",
     "map_not_yaml.yml": "not a readable column map (while parsing a flow sequence",
+    "map_missing_source.yml": "maps 'OS months' (to 'os_months') but "
+    "data/examples/cohort_renamed.csv has no such column",
 }
 
 
@@ -311,6 +348,14 @@ def test_broken_adam_is_reported_like_the_two_tables(tmp_path, case):
     assert [p.replace(f"{tmp_path}/", "") for p in problems] == expected
 
 
+def test_unreadable_adtte_is_named(tmp_path):
+    shutil.copytree(EXAMPLES / "adam", tmp_path / "adam")
+    (tmp_path / "adam" / "adtte.csv").write_bytes("USUBJID,AVAL\n".encode("utf-16"))
+    problems = _problems(tmp_path / "adam")
+    assert len(problems) == 1 and problems[0].startswith(f"{tmp_path}/adam/adtte.csv: ")
+    assert "UTF-16" in problems[0]
+
+
 # --- command line ----------------------------------------------------------------------------
 
 
@@ -323,7 +368,7 @@ def _cli(*args):
 def test_cli_map_and_adam_options():
     aes, columns = "data/examples/adverse_events_renamed.csv", "data/examples/columns.yml"
     run = _cli("--cohort", "data/examples/cohort_renamed.csv", "--aes", aes, "--map", columns)
-    assert run.returncode == 0 and run.stdout.startswith("OK: data/examples/cohort_renamed.csv")
+    assert run.returncode == 0 and "\nOK: data/examples/cohort_renamed.csv" in run.stdout
     run = _cli("--adam", "data/examples/adam")
     assert run.returncode == 0 and "(19 patients)" in run.stdout
     assert "(21 adverse events)" in run.stdout
@@ -337,3 +382,147 @@ def test_cli_dictionary_shows_required_and_optional():
     run = _cli("--dictionary")
     assert run.returncode == 0 and "optional" in run.stdout and "required" in run.stdout
     assert contract.identifier_kind("Study ID") is None  # the example map's id header
+
+
+# --- ADaM export (issue 12, part 4) ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, reference):
+    """The reconstruction exported as ADaM (CSV, XPT, dictionary, datapackage.json)."""
+    out = tmp_path_factory.mktemp("adam_export")
+    paths = adam.export(*reference, out)
+    return out, paths
+
+
+def test_export_writes_every_file(exported):
+    out, paths = exported
+    names = {"adsl", "adtte", "adae"}
+    expected = {f"{n}.{x}" for n in names for x in ("csv", "xpt")}
+    assert {p.name for p in paths} == expected | {"dictionary.csv", "datapackage.json"}
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+
+
+@pytest.mark.parametrize("form", ["csv", "xpt"])
+def test_export_reads_back_as_the_analysed_tables(exported, reference, tmp_path, form):
+    """Round trip: the export, given as ``ADAM=``, is read into exactly the tables exported."""
+    out, _ = exported
+    for name in ("adsl", "adtte", "adae"):
+        shutil.copy(out / f"{name}.{form}", tmp_path)
+    cohort, ae = _quiet(tmp_path)
+    pd.testing.assert_frame_equal(cohort, reference[0])
+    pd.testing.assert_frame_equal(ae, reference[1])
+
+
+def test_export_as_book_adam_rebuilds_the_same_numbers(exported, reference, monkeypatch):
+    """Round trip through ``BOOK_ADAM``: every number of the paper's ledger (each with its
+    section in analysis/paper/published.yml) is recomputed from the export exactly as from the
+    reconstruction, and all of them reproduce the paper."""
+    from analysis import compare
+
+    monkeypatch.setenv("BOOK_ADAM", str(exported[0]))
+    monkeypatch.setenv("BOOK_AES", "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ContractWarning)
+        tables = data.load_tables()
+    again, before = compare(*tables), compare(*reference)
+    pd.testing.assert_frame_equal(again, before)
+    assert again["reproduced"].all()
+
+
+def test_xpt_holds_the_cohort(exported, reference):
+    """The SAS transport files, read with pyreadstat, hold the cohort's values (CDISC names)."""
+    out, _ = exported
+    cohort = reference[0]
+    adsl, meta = pyreadstat.read_xport(str(out / "adsl.xpt"))
+    assert meta.table_name == "ADSL" and len(adsl) == len(cohort) == 19  # Methods: 19 patients
+    assert adsl["USUBJID"].tolist() == cohort["patient_id"].tolist()
+    assert adsl["AGE"].tolist() == cohort["age_years"].astype(float).tolist()
+    assert adsl["SEX"].tolist() == cohort["sex"].map({"male": "M", "female": "F"}).tolist()
+    assert adsl["CRFL"].tolist() == cohort["cr"].map({True: "Y", False: "N"}).tolist()
+    assert (adsl["CRFL"] == "Y").sum() == 16  # Results: 16 patients in CR
+    assert all(len(label) <= 40 for label in meta.column_names_to_labels.values())
+    tte, _ = pyreadstat.read_xport(str(out / "adtte.xpt"))
+    os_ = tte[tte["PARAMCD"] == "OS"]
+    assert os_["AVAL"].tolist() == pytest.approx(cohort["os_months"].tolist())
+    assert (os_["CNSR"] == 1 - cohort["os_event"].astype(float)).all()
+    assert len(tte[tte["PARAMCD"] == "RFS"]) == 16  # RFS: the patients in CR
+
+
+def test_adtte_gives_the_books_kaplan_meier_estimates(exported, reference):
+    """OS and RFS from ADTTE alone: the book's estimates and the paper's (Results, *Survival
+    outcomes*: 1-year OS 64.2% +/- 12.1%, 1-year RFS 73.3% +/- 11.4% among the 16 in CR)."""
+    tte = pd.read_csv(exported[0] / "adtte.csv")
+    cohort = reference[0]
+    book = {"OS": derive.os_table(cohort), "RFS": derive.rfs_table(cohort)}
+    for code, paper in (("OS", (64.2, 12.1)), ("RFS", (73.3, 11.4))):
+        rows = tte[tte["PARAMCD"] == code]
+        km = survival.kaplan_meier(rows["AVAL"], 1 - rows["CNSR"])
+        ref = survival.kaplan_meier(book[code]["time"], book[code]["event"])
+        pd.testing.assert_frame_equal(km, ref)
+        estimate, se = survival.survival_at(km, 12.0)
+        assert (round(100 * estimate, 1), round(100 * se, 1)) == paper, code
+    assert set(tte["EVNTDESC"]) == {
+        "DEATH", "ALIVE AT LAST FOLLOW-UP", "RELAPSE", "DEATH IN REMISSION",
+        "IN REMISSION AT LAST FOLLOW-UP",
+    }  # fmt: skip
+
+
+def test_adae_is_coded_by_the_term_mapping(exported, reference):
+    """AEDECOD and AEBODSYS: MedDRA PT and SOC of analysis/paper/ae_terms.yml (CTCAE v5.0)."""
+    adae = pd.read_csv(exported[0] / "adae.csv", keep_default_na=False)
+    assert adae["AETERM"].tolist() == reference[1]["event"].tolist()
+    assert adae["ATOXGR"].tolist() == reference[1]["grade"].tolist()
+    row = adae[adae["AETERM"] == "cardiac insufficiency"].iloc[0]
+    assert (row["AEDECOD"], row["AEBODSYS"]) == ("Cardiac failure", "Cardiac disorders")
+    crs = adae[adae["AEDECOD"] == "Cytokine release syndrome"]
+    assert crs["USUBJID"].nunique() == 11  # Abstract: CRS in 11 patients
+    assert set(crs["AEBODSYS"]) == {"Immune system disorders"}
+    assert set(adae["TRTEMFL"]) == {"Y"} and (adae["AEDECOD"] != "").all()
+
+
+def test_datapackage_is_a_valid_frictionless_package(exported):
+    package = frictionless.Package(str(exported[0] / "datapackage.json"))
+    assert [r.name for r in package.resources] == ["adsl", "adtte", "adae", "dictionary"]
+    report = frictionless.validate(str(exported[0] / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    dictionary_ = pd.read_csv(exported[0] / "dictionary.csv")
+    assert set(dictionary_["dataset"]) == {"ADSL", "ADTTE", "ADAE"}
+    assert (dictionary_["label"].str.len() <= 40).all()
+
+
+def test_a_broken_export_fails_frictionless(exported, tmp_path):
+    """The validation can fail: a censoring flag of 2 is not an integer of the schema's type."""
+    for p in exported[0].glob("*.*"):
+        shutil.copy(p, tmp_path)
+    text = (
+        (tmp_path / "adtte.csv").read_text(encoding="utf-8").replace(",MONTHS,1,", ",MONTHS,x,", 1)
+    )
+    (tmp_path / "adtte.csv").write_text(text, encoding="utf-8")
+    assert not frictionless.validate(str(tmp_path / "datapackage.json")).valid
+
+
+def test_export_keeps_equal_files_untouched(exported, reference):
+    out, paths = exported
+    before = {p: p.stat().st_mtime_ns for p in paths}
+    adam.export(*reference, out)
+    assert {p: p.stat().st_mtime_ns for p in paths} == before
+
+
+def test_export_of_the_core_columns_leaves_out_what_was_not_recorded(tmp_path, reference):
+    cohort = _quiet(EXAMPLES / "cohort_core.csv")[0]
+    tables = adam.datasets(cohort, reference[1])
+    assert {"HSCTPATH", "CARTFL", "COURSE"}.isdisjoint(tables["adsl"].columns)
+    assert {"MRDBLFL", "RELMO"} <= set(tables["adsl"].columns)  # derived, so exported
+    adam.export(cohort, reference[1], tmp_path)
+    back = _quiet(tmp_path)[0]
+    pd.testing.assert_frame_equal(back, cohort)
+    assert back.attrs["not_recorded"] == cohort.attrs["not_recorded"]
+
+
+def test_make_adam_writes_the_books_tables(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "analysis.data.adam", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "ADaM datasets: 8 files" in run.stdout
+    assert len(pd.read_csv(tmp_path / "adsl.csv")) == 19

@@ -2,8 +2,9 @@
 
 The check is the first step of ``make html`` and ``make pdf`` (target ``check-data``): every
 problem is printed at once, no Python traceback, and nothing under ``_build/`` or ``data/``
-is written, whatever the layout: two tables (``DATA=``), a column map (``MAP=``) or ADaM
-datasets (``ADAM=``). Needs the project's venv (``make setup``), as the Makefile targets do.
+is written, whatever the layout: two tables (``DATA=``), only the core columns, everyday
+encodings with an ambiguous value, a column map (``MAP=``) or ADaM datasets (``ADAM=``).
+Needs the project's venv (``make setup``), as the Makefile targets do.
 """
 
 from __future__ import annotations
@@ -46,18 +47,46 @@ def _broken_adam(tmp_path: Path) -> Path:
     return directory
 
 
+def _edited(tmp_path: Path, name: str, edit) -> Path:
+    """A copy of an example cohort, edited (``edit``: DataFrame -> DataFrame)."""
+    df = pd.read_csv(EXAMPLES / name, dtype=str, keep_default_na=False)
+    path = tmp_path / name.replace(".csv", f"_{edit.__name__.strip('_<>')}.csv")
+    edit(df).to_csv(path, index=False)
+    return path
+
+
+def _ambiguous(df: pd.DataFrame) -> pd.DataFrame:
+    df.loc[3, "cr"] = "2"  # neither true nor false in any spelling
+    return df
+
+
+def _mixed(df: pd.DataFrame) -> pd.DataFrame:
+    df.loc[3, "cr"] = "1"  # a spelling of true, but the column writes y/n
+    return df
+
+
 @pytest.mark.parametrize(
     "target, layout, named",
     [
         ("html", "two tables", "cohort_many_problems.csv"),
         ("book", "two tables", "cohort_many_problems.csv"),
+        ("html", "core columns", "missing column 'os_months'"),
+        ("html", "everyday encodings", "row 5 (patient_id P04), column 'cr': '2' is not true"),
+        ("html", "mixed encodings", "row 5 (patient_id P04), column 'cr': '1' mixes spellings"),
         ("html", "column map", "map_two_headers.yml"),
+        ("html", "column map", "map_bad_label.yml"),
+        ("html", "column map", "map_missing_source.yml"),
         ("html", "adam", "adtte.csv"),
     ],
 )
 def test_bad_input_stops_the_build_untouched(tmp_path, target, layout, named):
     args = {
         "two tables": [f"DATA={MALFORMED / 'cohort_many_problems.csv'}"],
+        "core columns": [
+            f"DATA={_edited(tmp_path, 'cohort_core.csv', lambda d: d.drop(columns='os_months'))}"
+        ],
+        "everyday encodings": [f"DATA={_edited(tmp_path, 'cohort_everyday.csv', _ambiguous)}"],
+        "mixed encodings": [f"DATA={_edited(tmp_path, 'cohort_everyday.csv', _mixed)}"],
         "column map": [f"DATA={EXAMPLES / 'cohort_renamed.csv'}", f"MAP={MAPS / named}"],
         "adam": [f"ADAM={_broken_adam(tmp_path)}"],
     }[layout]

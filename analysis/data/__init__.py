@@ -1,15 +1,8 @@
-"""Layer 1: the data, from file to analysis-ready table.
+"""Layer 1: the data, from file to analysis-ready table (``dictionary``, ``io`` the reader,
+``adam``, ``contract`` the checks, ``derive`` the flags and survival tables).
 
-``dictionary``  the columns of both tables, as data (``dictionary.yml``)
-``io``          the one reader (CSV, Excel, ``.xpt``), typing by the dictionary, stable CSV
-``adam``        ADaM datasets (ADSL, ADTTE, ADAE) read as the two tables
-``contract``    the data contract: every problem of the files at once
-``derive``      optional columns a file left out, subgroup flags, survival tables
-
-The default tables are the *reconstructed* cohort in ``data/reconstructed/`` (see
-:mod:`analysis.paper.reconstruct`): 19 patients with relapsed/refractory B-ALL treated with
-blinatumomab (Wang et al., Front Oncol 2025;15:1587185), consistent with every aggregate the
-paper prints.  They are **not** the patients' records.
+The default tables, ``data/reconstructed/``, are the *reconstructed* cohort of the paper's 19
+patients (:mod:`analysis.paper.reconstruct`), **not** the patients' records.
 """
 
 from __future__ import annotations
@@ -34,40 +27,27 @@ def _validated(cohort, ae=None):
     return validate_tables(cohort, ae, column_map=config.column_map_path())
 
 
-def load_tables(ae: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cohort and adverse-event tables the book analyses, checked by the contract.
-
-    The sources come from :mod:`analysis.config`: ``BOOK_ADAM`` (ADaM datasets), else
-    ``BOOK_COHORT`` and ``BOOK_AES`` (the reconstruction), with the column map ``BOOK_MAP``.
-    The cohort has every dictionary column (:func:`analysis.data.derive.complete`); without
-    adverse events (ADaM without ADAE) the second table is empty.
-    """
+def load_tables(ae=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohort and adverse events the book analyses (``BOOK_ADAM``, else ``BOOK_COHORT`` and
+    ``BOOK_AES``, with ``BOOK_MAP``), checked by the contract; no ADAE: no adverse events."""
     adam = config.adam_dir()
-    cohort, events = _validated(
-        adam or config.cohort_path(), ae or (None if adam else config.adverse_events_path())
-    )
-    return cohort, parse_adverse_events(
-        pd.DataFrame(columns=[*AE_FIELDS])
-    ) if events is None else events
+    ae = ae or (None if adam else config.adverse_events_path())
+    cohort, events = _validated(adam or config.cohort_path(), ae)
+    none = events is None  # ADaM without ADAE
+    return cohort, parse_adverse_events(pd.DataFrame(columns=[*AE_FIELDS])) if none else events
 
 
-def load_cohort(path: str | Path | None = None, *, validate: bool = True) -> pd.DataFrame:
-    """The cohort table: one row per patient, every column of the data dictionary.
-
-    ``path``: CSV, Excel (``file.xlsx#sheet``) or a directory of ADaM datasets (default as
-    :func:`load_tables`); ``validate=False`` reads and types a file without the contract.
-    """
+def load_cohort(path=None, *, validate: bool = True) -> pd.DataFrame:
+    """The cohort, one row per patient, every dictionary column (default as :func:`load_tables`;
+    a file or ADaM directory); ``validate=False`` reads and types a file without the contract."""
     path = path or config.adam_dir() or config.cohort_path()
     if validate or Path(path).is_dir():
         return _validated(path)[0]
     return derive.complete(parse_cohort(read_table(path)))
 
 
-def load_adverse_events(path: str | Path | None = None, *, validate: bool = True) -> pd.DataFrame:
-    """The adverse-event table, one row per patient and event (default as :func:`load_tables`).
-
-    Validated, every ``patient_id`` must exist in the cohort :func:`load_cohort` loads.
-    """
+def load_adverse_events(path=None, *, validate: bool = True) -> pd.DataFrame:
+    """The adverse events, one row per patient and event (default as :func:`load_tables`)."""
     if validate:
         return load_tables(path)[1]
     return parse_adverse_events(read_table(path or config.adverse_events_path(), AE_FIELDS))

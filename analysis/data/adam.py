@@ -1,39 +1,43 @@
-"""ADaM input: a directory with ADSL and ADTTE (and ADAE) read as the book's two tables.
-
-ADSL gives one row per subject, from the variables the dictionary names (``adam`` in
-``dictionary.yml``: ``USUBJID``, ``SEX``, ``AGE``, flags such as ``CRFL`` with Y/N) or the
-book's own column names; ADTTE gives OS and RFS (PARAMCD ``OS``, ``RFS``) from AVAL, in the
-unit of AVALU, and CNSR; ADAE the adverse events (AEDECOD, ATOXGR, AEACN).  The converted
-tables pass the same contract as the two-table layout; other variables are not read.
-"""
+"""CDISC ADaM (``adam`` in ``dictionary.yml``): ADSL, ADTTE and ADAE read as the book's two
+tables, and written from them (:func:`export`, ``make adam``) in the same variables."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
+from .. import config
 from ..config import DAYS_PER_MONTH
 from .dictionary import load, message
 from .io import levels
 
-__all__ = ["column_map", "find", "survival"]
+__all__ = ["column_map", "datasets", "export", "find", "survival"]
 
 
 def find(directory) -> dict[str, Path | None]:
     """The ADSL, ADTTE and ADAE files of a directory (``.csv`` or ``.xpt``, any letter case)."""
-    paths = sorted(Path(directory).iterdir())
-    files = {p.stem.lower(): p for p in paths if p.suffix.lower() in (".csv", ".xpt")}
+    files = {p.stem.lower(): p for p in sorted(Path(directory).iterdir())}
+    files = {k: p for k, p in files.items() if p.suffix.lower() in (".csv", ".xpt")}
     return {name: files.get(name) for name in ("adsl", "adtte", "adae")}
 
 
-def column_map(table: str) -> dict[str, str]:
-    """Upper-case ADaM variable (or the book's own name) -> the book's column."""
-    entries = load()[table]
-    out = {e["name"].upper(): e["name"] for e in entries}
-    out.update({e["adam"]: e["name"] for e in entries if re.fullmatch(r"\w+", e.get("adam", ""))})
+def _variables(entry: dict) -> list[str]:
+    return [v for v in entry.get("adam", "").split(" or ") if re.fullmatch(r"\w+", v)]
+
+
+def column_map(table: str, header) -> dict[str, str]:
+    """Upper-case variable of ``header`` -> the book's column: its own name, else the first of
+    its ADaM variables present (``AETERM or AEDECOD``)."""
+    present, out = [str(h).upper() for h in header], {}
+    for e in load()[table]:
+        names = [v for v in [e["name"].upper(), *_variables(e)] if v in present]
+        out.update({names[0]: e["name"]} if names else {})
     return out
 
 
@@ -43,69 +47,127 @@ def _text(raw: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list]:
-    """The OS and RFS columns of the cohort, as text aligned with ``ids``, from ADTTE.
-
-    Returns ``(columns, reported, problems, notes)``: {column: text}, {column: cells whose
-    problem is reported here, so that the contract does not report it again}, a list of
-    ``(row, variable, text)`` (``row`` None for the whole file), and notes for warnings.
-    """
-    spec, n = load()["adam"], len(ids)
-    names = {str(c).upper(): c for c in raw.columns}
-    columns = {
-        c: np.full(n, "", dtype=object) for pair in spec["parameters"].values() for c in pair
-    }
-    reported = {c: np.zeros(n, bool) for c in columns}
+    """The cohort's OS and RFS columns from ADTTE, as text aligned with ``ids``: ``(columns,
+    bad, problems, notes)``; ``bad``: the cells a problem ``(row or None, variable, text)``
+    explains."""
+    spec, n, names = load()["adam"], len(ids), {str(c).upper(): c for c in raw.columns}
+    columns = {c: np.full(n, "", dtype=object) for p in spec["parameters"].values() for c in p}
+    bad = {c: np.zeros(n, bool) for c in columns}
     problems = [(None, v, message("adam_variable", var=v, what=w))
                 for v, w in spec["variables"].items() if v not in names]  # fmt: skip
     if problems:
-        return columns, {c: ~r for c, r in reported.items()}, problems, []
-    uid, aval, cnsr, param = (_text(raw, names[v]) for v in ("USUBJID", "AVAL", "CNSR", "PARAMCD"))
-    rows, notes, factor = raw.index.to_numpy(), [], np.ones(len(raw))
-    if "AVALU" in names:
-        unit, days = (
-            _text(raw, names["AVALU"]),
-            {k: v or DAYS_PER_MONTH for k, v in spec["units"].items()},
-        )
-        factor = pd.Series(unit).str.upper().map(days).to_numpy(dtype=float) / DAYS_PER_MONTH
-        for row, u in zip(rows[np.isnan(factor)], unit[np.isnan(factor)]):
-            problems.append(
-                (row, "AVALU", message("adam_unit", row=row, value=u, units=", ".join(days)))
-            )
-    else:
-        notes.append(message("adam_no_unit"))
-    first = pd.Series(np.arange(n), index=ids)
-    first = first[~first.index.duplicated()]
-    for code, (time_col, event_col) in spec["parameters"].items():
-        sel = pd.Series(param).str.upper().to_numpy() == code
-        if code == "OS" and not sel.any():
-            problems.append((None, "PARAMCD", message("adam_paramcd", param=code, what=time_col)))
-            reported[time_col][:] = reported[event_col][:] = True
-        pos = first.reindex(uid[sel]).to_numpy(dtype=float)
-        r, u, c, f, known = rows[sel], uid[sel], cnsr[sel], factor[sel], ~np.isnan(pos)
-        problems += [
-            (row, "USUBJID", message("adam_subject", row=row, id=i))
-            for row, i in zip(r[~known], u[~known])
-        ]
-        twice = pd.Series(u).duplicated(keep=False).to_numpy() & known
-        for i, group in pd.Series(r[twice]).groupby(u[twice], sort=False):
-            listed = ", ".join(map(str, group.iloc[:-1])) + f" and {group.iloc[-1]}"
-            problems.append(
-                (group.iloc[0], "PARAMCD", message("adam_twice", rows=listed, id=i, param=code))
-            )
-        bad_c = (c != "0") & (c != "1")
-        problems += [
-            (row, "CNSR", message("adam_cnsr", row=row, id=i, value=v))
-            for row, i, v in zip(r[bad_c], u[bad_c], c[bad_c])
-        ]
-        time = aval[sel]
-        if (f != 1).any():  # AVAL in days, weeks or years
-            number = pd.to_numeric(pd.Series(time), errors="coerce").to_numpy() * f
-            time = np.where(np.isfinite(number), np.char.mod("%.10g", number), time)
-        ok, at = known & ~twice, pos[known & ~twice].astype(int)
-        for col, values, bad in (
-            (time_col, time, np.isnan(f)),
-            (event_col, np.where(c == "1", "0", "1"), bad_c),
-        ):
-            columns[col][at], reported[col][at] = values[ok], bad[ok]
-            reported[col][pos[twice].astype(int)] = True
-    return columns, reported, problems, notes
+        return columns, {c: ~b for c, b in bad.items()}, problems, []
+    used = [v for v in [*spec["variables"], "AVALU"] if v in names]
+    t = pd.DataFrame({v: _text(raw, names[v]) for v in used}, index=raw.index)
+    t["PARAMCD"] = t["PARAMCD"].str.upper()
+    days = {k: (v or DAYS_PER_MONTH) / DAYS_PER_MONTH for k, v in spec["units"].items()}
+    factor = t.get("AVALU", pd.Series("MONTHS", t.index)).str.upper().map(days)
+    problems = [(r, "AVALU", message("adam_unit", row=r, value=u, units=", ".join(days)))
+                for r, u in t.loc[factor.isna(), "AVALU"].items()]  # fmt: skip
+    pos = pd.Series(np.arange(n), index=ids)
+    t = t[t["PARAMCD"].isin(spec["parameters"])].assign(pos=t["USUBJID"].map(
+        pos[~pos.index.duplicated()]))  # fmt: skip
+    if not (t["PARAMCD"] == "OS").any():
+        problems.append((None, "PARAMCD", message("adam_paramcd", param="OS", what="os_months")))
+        bad["os_months"][:] = bad["os_event"][:] = True
+    problems += [(r, "USUBJID", message("adam_subject", row=r, id=i))
+                 for r, i in t.loc[t["pos"].isna(), "USUBJID"].items()]  # fmt: skip
+    t = t[t["pos"].notna()].assign(twice=lambda d: d.duplicated(["USUBJID", "PARAMCD"], False))
+    for (i, code), g in t[t["twice"]].groupby(["USUBJID", "PARAMCD"], sort=False):
+        rows = ", ".join(map(str, g.index[:-1])) + f" and {g.index[-1]}"
+        problems.append((g.index[0], "PARAMCD", message("adam_twice", rows=rows, id=i, param=code)))
+    cnsr = ~t["CNSR"].isin(["0", "1"])
+    problems += [(r, "CNSR", message("adam_cnsr", row=r, id=i, value=v))
+                 for r, i, v in t.loc[cnsr, ["USUBJID", "CNSR"]].itertuples()]  # fmt: skip
+    f, time = factor.reindex(t.index), t["AVAL"]
+    if (f != 1).any():  # AVAL in days, weeks or years
+        number = pd.to_numeric(time, errors="coerce") * f
+        time = time.where(~np.isfinite(number), number.map("{:.10g}".format))
+    event, unit = np.where(t["CNSR"] == "1", "0", "1"), f.isna()
+    for code, cols in spec["parameters"].items():
+        sel, ok = (t["PARAMCD"] == code).to_numpy(), ~t["twice"].to_numpy()
+        at = t["pos"].to_numpy()[sel].astype(int)
+        for col, text, b in zip(cols, (time.to_numpy(), event), (unit.to_numpy(), cnsr.to_numpy())):
+            columns[col][at[ok[sel]]], bad[col][at] = text[sel & ok], ~ok[sel] | b[sel]
+    return columns, bad, problems, [] if "AVALU" in names else [message("adam_no_unit")]
+
+
+def _flag(s: pd.Series) -> np.ndarray:
+    return np.select([s.fillna(False).to_numpy(bool), s.notna().to_numpy()], ["Y", "N"], "")
+
+
+def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """ADSL, ADTTE (OS; RFS of the patients in CR) and ADAE (AEDECOD, AEBODSYS coded by
+    ``analysis/paper/ae_terms.yml``) of the analysed tables; a column not recorded is left out."""
+    spec, x, skip = load()["adam"], load()["adam"]["export"], cohort.attrs.get("not_recorded", ())
+    study = {"STUDYID": x["studyid"]}
+    adsl = pd.DataFrame({**study, "USUBJID": cohort["patient_id"], **x["adsl"]})
+    for e in [e for e in load()["cohort"][1:] if _variables(e) and e["name"] not in skip]:
+        s = cohort[e["name"]].replace(x["values"].get(e["name"], {}))
+        adsl[_variables(e)[0]] = _flag(s) if e["type"] == "boolean" else s
+    tte = []
+    for code, (time, event) in spec["parameters"].items():
+        d = cohort[cohort[time].notna()]
+        e, relapse = d[event].astype(int).to_numpy(), d["relapse"].fillna(False).to_numpy(bool)
+        kind = np.select([e == 0, relapse & (code == "RFS")], ["censored", "relapse"], "event")
+        tte.append(pd.DataFrame({**study, "USUBJID": d["patient_id"], "PARAMCD": code,
+            "PARAM": x["param"][code], "AVAL": d[time].astype(float), "AVALU": "MONTHS",
+            "CNSR": 1 - e, "EVNTDESC": [x["evntdesc"][code][k] for k in kind]}))  # fmt: skip
+    terms = yaml.safe_load((config.PAPER_DIR / "ae_terms.yml").read_text(encoding="utf-8"))["terms"]
+    pt = {w.lower(): t["pt"] for t in terms for w in [t["pt"], *t["verbatim"]]}
+    decod, soc = ae["event"].str.strip().str.lower().map(pt), {t["pt"]: t["soc"] for t in terms}
+    adae = pd.DataFrame({**study, "USUBJID": ae["patient_id"], "AETERM": ae["event"],
+        "AEDECOD": decod.fillna(""), "AEBODSYS": decod.map(soc).fillna(""),
+        "ATOXGR": ae["grade"].astype(str), "AEACN": ae["action"].replace(x["values"]["action"]),
+        **x["adae"]})  # fmt: skip
+    out = {"adsl": adsl, "adtte": pd.concat(tte), "adae": adae}
+    return {k: d.reset_index(drop=True) for k, d in out.items()}
+
+
+def _fields(d: pd.DataFrame) -> list[dict]:
+    """Frictionless fields of ``d``: the labels of ``export.variables``, else of the column."""
+    labels = {k: tuple(v) for k, v in load()["adam"]["export"]["variables"].items()}
+    for e in [e for e in load()["cohort"] + load()["adverse_events"] if _variables(e)]:
+        text = (e.get("label", e["meaning"]), f"{e['meaning']} (column {e['name']})")
+        labels.setdefault(_variables(e)[0], text)
+    kind = {"i": "integer", "f": "number"}
+    return [{"name": v, "title": labels.get(v, (v,))[0], "description": labels.get(v, (v, v))[1],
+             "type": kind.get(d[v].dtype.kind, "string")} for v in d.columns]  # fmt: skip
+
+
+def export(cohort: pd.DataFrame, ae: pd.DataFrame, out) -> list[Path]:
+    """Write ADSL, ADTTE, ADAE as CSV and SAS transport v5 (``.xpt``), ``dictionary.csv`` and a
+    frictionless ``datapackage.json`` into ``out`` (unless equal files are there already)."""
+    import pyreadstat
+
+    out, tables, spec = Path(out), datasets(cohort, ae), load()["adam"]["export"]
+    fields = {k: _fields(d) for k, d in tables.items()}
+    rows = [(k.upper(), f["name"], f["title"], f["type"], f["description"])
+            for k in tables for f in fields[k]]  # fmt: skip
+    rows = pd.DataFrame(rows, columns=["dataset", "variable", "label", "type", "description"])
+    tables_all = {**tables, "dictionary": rows}
+    texts = {f"{k}.csv": d.to_csv(index=False, lineterminator="\n") for k, d in tables_all.items()}
+    resources = [{"name": k, "path": f"{k}.csv", "format": "csv", "mediatype": "text/csv",
+                  "schema": {"fields": fields.get(k) or _fields(d), **spec["keys"].get(k, {})}}
+                 for k, d in tables_all.items()]  # fmt: skip
+    package = {**spec["package"], "resources": resources}
+    texts["datapackage.json"] = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
+    paths = [out / name for name in [*texts, *(f"{k}.xpt" for k in tables)]]
+    if all(p.is_file() for p in paths) and all((out / k).read_text() == texts[k] for k in texts):
+        return paths
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (out / name).write_text(text, encoding="utf-8")
+    for name, d in tables.items():  # SAS transport: numbers are doubles
+        d = d.astype({v: float for v in d.columns if d[v].dtype.kind == "i"})
+        labels = [f["title"] for f in fields[name]]
+        pyreadstat.write_xport(d, str(out / f"{name}.xpt"), file_format_version=5,
+                               table_name=name.upper(), column_labels=labels)  # fmt: skip
+    return paths
+
+
+if __name__ == "__main__":  # python -m analysis.data.adam [directory]: the book's tables
+    from . import load_tables
+
+    directory = Path(sys.argv[1] if len(sys.argv) > 1 else config.BUILD_DIR / "adam")
+    print(f"ADaM datasets: {len(export(*load_tables(), directory))} files in {directory}")

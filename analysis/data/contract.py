@@ -1,24 +1,12 @@
-"""The data contract of the cohort and adverse-event tables: every problem at once.
-
-Before any chapter runs, :func:`validate_tables` (``python -m analysis.data.contract``, the
-Makefile's ``check-data``) reads the tables, as two files (CSV, Excel) with an optional column
-map or as an ADaM directory, and checks them against ``dictionary.yml``: its columns, its
-cross-field rules and its privacy guard; the file's header says what is accepted and why.
-Each problem names the file, the row (and ``patient_id``), the column, the value found and
-what was expected; one caused by another is not repeated.
-
->>> cohort, ae = validate_tables(config.DEFAULT_COHORT, config.DEFAULT_ADVERSE_EVENTS)
->>> len(cohort), len(ae)
-(19, 21)
-"""
+"""The data contract (``make check-data``): every problem of two tables (with a column map) or
+an ADaM directory at once, each naming file, row, ``patient_id``, column, value and what was
+expected; ``dictionary.yml`` says what is accepted and why."""
 
 from __future__ import annotations
 
-import argparse
 import difflib
-import os
 import re
-import sys
+import runpy
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -30,21 +18,21 @@ import yaml
 from .. import config
 from ..config import DAYS_PER_MONTH
 from . import adam, derive, io
-from .dictionary import AE_FIELDS, COHORT_FIELDS, data_dictionary, load
+from .dictionary import AE_FIELDS, COHORT_FIELDS, load
 from .dictionary import message as msg
 
-__all__ = ["ContractError", "ContractWarning", "RULES", "identifier_kind", "main", "read_map",
-           "rules_table", "validate_tables"]  # fmt: skip
+__all__ = ["ContractError", "ContractWarning", "RULES", "display_path", "identifier_kind",
+           "read_map", "rules_table", "validate_tables"]  # fmt: skip
 
-RULES: list[dict] = load()["rules"]
+#: The rules beyond single columns (``rules`` in dictionary.yml), their text filled in.
+RULES = [{**r, "text": r["text"].format(days_per_month=DAYS_PER_MONTH)} for r in load()["rules"]]
 MAX_PER_RULE: int = load()["max_per_rule"]
 FIELDS = {"cohort": COHORT_FIELDS, "adverse_events": AE_FIELDS}
 _PRIVACY = load()["privacy"]
 _DATES = [d.replace("MON", _PRIVACY["month"]) for d in _PRIVACY["dates"]]
-#: A value that is a calendar date; a date written inside free text.
 _DATE_VALUE = re.compile("|".join(_DATES + _PRIVACY["short_dates"]), re.I)
-_DIGITS = str.maketrans("0123456789", "\x01" * 10)
 _DATE_IN_TEXT = re.compile(rf"(?<![\d.])(?:{'|'.join(_DATES)})(?!\d)", re.I)
+_DIGITS = str.maketrans("0123456789", "\x01" * 10)
 
 
 class ContractError(ValueError):
@@ -59,16 +47,9 @@ class ContractWarning(UserWarning):
     """Something accepted but worth knowing (an extra column, a left-out optional column)."""
 
 
-def _f(s: pd.Series) -> np.ndarray:
-    return s.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _b(s: pd.Series, missing: bool = False) -> np.ndarray:
-    return s.to_numpy(dtype=bool, na_value=missing)
-
-
-def _given(s: pd.Series) -> np.ndarray:
-    return s.to_numpy() != "" if s.dtype == object else s.notna().to_numpy()
+_f = lambda s: s.to_numpy(dtype=float, na_value=np.nan)  # noqa: E731
+_b = lambda s, missing=False: s.to_numpy(dtype=bool, na_value=missing)  # noqa: E731
+_given = lambda s: s.to_numpy() != "" if s.dtype == object else s.notna().to_numpy()  # noqa: E731
 
 
 def _repeated(values: pd.Series, by: pd.Series | None = None) -> np.ndarray:
@@ -90,9 +71,8 @@ def _in_cohort(d, pid, cohort):
 
 
 def _grade5_died(d, pid, grade, cohort):
-    fatal, c = _f(d[grade]) == 5, cohort.typed
+    ok, fatal, c = np.ones(len(d), bool), _f(d[grade]) == 5, cohort.typed
     alive = set(c["patient_id"].to_numpy()[_f(c["os_event"]) == 0].tolist()) if fatal.any() else ()
-    ok = np.ones(len(d), bool)
     ok[fatal] = [x not in alive for x in d[pid].to_numpy()[fatal]]
     return ok
 
@@ -117,32 +97,28 @@ CHECKS = {
 
 def rules_table() -> pd.DataFrame:
     """Every rule of the contract beyond single columns, as a tidy DataFrame."""
-    rows = [(r.get("table", "cohort"), r["id"], ", ".join(r["columns"]), _text(r)) for r in RULES]
+    rows = [(r.get("table", "cohort"), r["id"], ", ".join(r["columns"]), r["text"]) for r in RULES]
     return pd.DataFrame(rows, columns=["table", "rule", "columns", "expected"])
 
 
-def _text(rule: dict) -> str:
-    return rule["text"].format(days_per_month=DAYS_PER_MONTH)
+def _dated(texts) -> np.ndarray:
+    return np.asarray(pd.Index(texts, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)
 
 
 def _personal(texts) -> np.ndarray:
     """Which ids look like phone, id-card or record numbers or e-mail addresses."""
     texts = np.asarray(texts, dtype=object)
-    text = io.joined(texts)
-    if "@" not in text and "\x01" * 10 not in text.translate(_DIGITS):  # 10 digits in a row
+    if "@" not in (text := io.joined(texts)) and "\x01" * 10 not in text.translate(_DIGITS):
         return np.zeros(len(texts), bool)
     return np.fromiter((bool(re.search(r"\d{10}|@", str(x))) for x in texts), bool, len(texts))
-
-
-def _dated(texts) -> np.ndarray:
-    """Which free texts contain a calendar date."""
-    return np.asarray(pd.Index(texts, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)
 
 
 def _refused(spec, value: str) -> tuple[str, str]:
     """The message of a text that is not a value of its column, and a hint."""
     if spec.name == "patient_id" or spec.free_text:
         return ("id_looks_personal" if spec.name == "patient_id" else "date_in_text"), ""
+    if value.lower() in spec.families:
+        return "mixed", ""
     if _DATE_VALUE.fullmatch(value):
         return "date_value", ""
     if re.fullmatch(r"-?\d+,\d+", value):
@@ -172,26 +148,24 @@ def _date_name(name: str) -> str | None:
     return "date" if "date" in name.lower() or "日期" in name else None
 
 
-def _display(path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+def display_path(path) -> str:
+    """``path`` relative to the working directory if it is inside it."""
+    full, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(path)
 
 
 def read_map(path) -> tuple[dict, list[str]]:
-    """Read a column map (``data/examples/columns.yml`` is one) and list its problems.
-
-    Returns ``({table: (columns, values)}, problems)``: ``columns`` maps a centre's header to
-    the book's column, ``values`` a book column to {lower-case label: the book's value}.
-    """
+    """A column map (``data/examples/columns.yml``) as ``{table: (columns, values)}`` and its
+    problems; ``columns``: header -> book column, ``values``: column -> {label: book value}."""
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         doc = {"cohort": doc} if {"columns", "values"} & set(doc) else doc
         out = {t: _map_section(dict(doc.get(t) or {}), t) for t in FIELDS}
     except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
-        return {}, [f"{_display(path)}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))]
-    problems = [f"{_display(path)}: {p}" for t in FIELDS for p in out[t][2]]
+        return {}, [
+            f"{display_path(path)}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))
+        ]
+    problems = [f"{display_path(path)}: {p}" for t in FIELDS for p in out[t][2]]
     return {t: out[t][:2] for t in FIELDS}, problems
 
 
@@ -214,8 +188,8 @@ def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
             text = str(value).lower() if isinstance(value, bool) else str(value).strip()
             if not text or io.parse_levels(spec, pd.Index([text]))[1][0]:
                 expected = spec.expected.split(";")[0].removesuffix(", or empty")
-                kw = dict(column=column, label=label, value=text, expected=expected)
-                problems.append(msg("map_value", **kw))
+                problems.append(msg("map_value", column=column, label=label, value=text,
+                                    expected=expected))  # fmt: skip
             labels[column][str(label).strip().lower()] = text
     return columns, labels, problems
 
@@ -224,11 +198,11 @@ class _Table:
     """One table being checked: its text, its typed columns, and the problems found."""
 
     def __init__(self, path, kind: str, max_per_rule: int, colmap=None, map_label=None):
-        self.path, self.label, self.kind, self.fields = path, _display(path), kind, FIELDS[kind]
+        self.path, self.label, self.kind, self.fields = path, display_path(path), kind, FIELDS[kind]
         self.max, self.colmap, self.map_label = max_per_rule, colmap or ({}, {}), map_label
         self.problems, self.warnings, self.seen, self.bad = [], [], Counter(), {}
         self.raw = self.typed = self.cohort_label = None
-        self.adam, self.ids, self.absent = False, set(), set()
+        self.adam, self.ids, self.absent, self.unmapped = False, set(), set(), set()
 
     def file(self, text: str) -> bool:
         self.problems.append(((0, len(self.problems)), None, f"{self.label}: {text}"))
@@ -239,8 +213,7 @@ class _Table:
 
     def rows(self, rows, column: str, check: str, **kw) -> None:
         """Problems of ``rows``: the first ``max`` per column and check listed, all counted."""
-        group = (check, column)
-        pos = list(self.fields).index(column) if column in self.fields else 999
+        group, pos = (check, column), [*self.fields, column].index(column)
         for row in list(rows)[: max(self.max - self.seen[group], 0)]:
             self.problems.append(((1, int(row), pos), group, self.note(row, column, check, **kw)))
         self.seen[group] += len(rows)
@@ -248,26 +221,21 @@ class _Table:
     def cell(self, row, column: str) -> str:
         return str(self.raw.at[row, column]).strip() if column in self.raw.columns else ""
 
-    def note(self, row, column: str, check: str, **kw) -> str:
+    def note(self, row, column: str, check: str, line=None, columns=None, text="") -> str:
         """The message of one problem (``messages`` in dictionary.yml, keyed by ``check``)."""
-        if "line" in kw:
-            return kw["line"]
-        pid, value, columns = (
-            self.cell(row, "patient_id"),
-            self.cell(row, column),
-            kw.get("columns"),
-        )
+        if line:
+            return line
+        pid, value = self.cell(row, "patient_id"), self.cell(row, column)
         where = f"{self.label}, row {row}" + f" (patient_id {pid})" * bool(pid)
         where += f", column '{column}'" * (len(columns or [column]) == 1)
         if columns:  # a rule
             shown = ", ".join(f"{c} = {self.cell(row, c) or '(empty)'}" for c in columns)
             key = "rule" if len(columns) > 1 else "rule_one"
-            return msg(key, where=where, value=value, shown=shown, text=kw["text"])
+            return msg(key, where=where, value=value, shown=shown, text=text)
         spec = self.fields[column]
         key, hint = _refused(spec, value) if check == "text" else (check, "")
-        top = load()["plausible_max"].get(spec.unit)
-        kw = dict(value=value, expected=spec.expected, unit=spec.unit, top=top)
-        return msg(key, where=where, to_months=msg("to_months"), **kw) + hint
+        kw = dict(value=value, expected=spec.expected, unit=spec.unit, to_months=msg("to_months"))
+        return msg(key, where=where, top=load()["plausible_max"].get(spec.unit), **kw) + hint
 
     def read(self) -> bool:
         """Read the file, apply the column map, check the header and drop empty rows."""
@@ -275,14 +243,17 @@ class _Table:
             raw = io.read_table(self.path, self.fields)
         except io.Unreadable as exc:
             return self.file(str(exc))
-        for note in raw.attrs.get("notes", []):
-            self.warn(note)
+        self.warnings += [f"{self.label}: {note}" for note in raw.attrs.get("notes", [])]
         columns, values = self.colmap
+        if self.adam:  # ADaM variables, then the map's headers, in any letter case
+            upper = {k.upper(): v for k, v in columns.items()}
+            columns = adam.column_map(self.kind, raw.columns) | upper
         names = [columns.get(str(c).upper() if self.adam else str(c), str(c)) for c in raw.columns]
         for header, target in columns.items() if self.map_label else ():
             if header not in raw.columns and target not in raw.columns:
-                absent = msg("map_absent", header=header, target=target, file=self.label)
-                self.warn(absent, self.map_label)
+                text = msg("map_absent", header=header, target=target, file=self.label)
+                self.problems.append(((0, len(self.problems)), None, f"{self.map_label}: {text}"))
+                self.unmapped.add(target)
         if "patient_id" not in names:
             heads = {"patient_id", *(h for h, t in columns.items() if t == "patient_id")}
             top = raw.iloc[:20].astype(str).apply(lambda c: c.str.strip()).isin(heads).any(axis=1)
@@ -306,7 +277,7 @@ class _Table:
                 raw[c] = stripped
         empty = np.ones(len(raw), bool)  # a row without an id: is it empty throughout?
         if "patient_id" in raw:
-            empty = io.typed(COHORT_FIELDS["patient_id"], raw["patient_id"]).to_numpy() == ""
+            empty = io.convert(COHORT_FIELDS["patient_id"], raw["patient_id"])[2]
         for c in raw.columns if empty.any() else ():
             codes, cats = io.levels(raw[c][empty])
             empty[empty] = ~np.append(np.asarray(cats != "", dtype=bool), False)[codes]
@@ -338,29 +309,36 @@ class _Table:
         if ignored:  # ADaM variables the book does not use are not read
             self.raw = self.raw.drop(columns=ignored)
             self.warn(msg("adam_ignored", names=", ".join(ignored)))
-        self.absent = {n for n in self.fields if n not in self.raw.columns}
-        for name in [n for n in self.fields if n in self.absent]:
-            spec = self.fields[name]
-            close = difflib.get_close_matches(name, extra, 1, 0.8)
-            close = [c for c in extra if c.lower() == name.lower()] + close
-            hint = msg("close_hint", found=close[0], name=name) if close else ""
+        left_out = [n for n in self.fields if n not in self.raw.columns]
+        for spec in [self.fields[n] for n in left_out if n not in self.unmapped]:
+            if not spec.required:
+                continue
+            close = [c for c in extra if c.lower() == spec.name.lower()]
+            close += difflib.get_close_matches(spec.name, extra, 1, 0.8)
+            hint = msg("close_hint", found=close[0], name=spec.name) if close else ""
             hint = hint or (msg("map_hint", map=self.map_label) if self.map_label else "")
             what = spec.type + (f", {spec.unit}" if spec.unit else "")
-            if spec.required:
-                self.file(msg("missing", name=name, what=what, meaning=spec.meaning) + hint)
-        left_out = [n for n in self.fields if n in self.absent]
+            self.file(msg("missing", name=spec.name, what=what, meaning=spec.meaning) + hint)
         if left_out and not any(self.fields[n].required for n in left_out):
             derived = ", ".join(n for n in left_out if n in derive.DERIVED) or "none"
             missing = ", ".join(n for n in left_out if n not in derive.DERIVED) or "none"
             self.warn(msg("optional", derived=derived, missing=missing))
+        self.absent = set(left_out)
 
     def check_values(self) -> None:
         """Each column's text read as its type, then emptiness, range and plausibility."""
-        cols = {}
+        cols, read_as = {}, []
         for name, spec in self.fields.items():
             if name in self.absent:
                 cols[name] = io.empty_column(spec, self.raw.index)
                 continue
+            if spec.codes:  # everyday spellings, shown with the book's values they are read as
+                codes, cats = io.levels(self.raw[name])
+                cats = cats[np.unique(codes[codes >= 0])]
+                pairs = {t: str(spec.codes.get(t.lower())).lower() for t in cats}
+                if shown := [f"{t} -> {v}" for t, v in pairs.items() if t.lower() in spec.codes
+                             and t != v]:  # fmt: skip
+                    read_as.append(f"{name} " + ", ".join(shown))
             refuse = _personal if name == "patient_id" else _dated if spec.free_text else None
             cols[name], invalid, empty = io.convert(spec, self.raw[name], refuse)
             fails = {"text": invalid, "empty": empty & spec.filled}
@@ -368,21 +346,23 @@ class _Table:
                 x, top = _f(cols[name]), load()["plausible_max"].get(spec.unit, np.inf)
                 fails |= {"range": spec.outside(x), "plausible": x > top}
             for check, rows in [(k, v) for k, v in fails.items() if v.any()]:
-                bad = self.bad.get(name)
-                rows = rows if bad is None else rows & ~bad
+                rows = rows & ~self.bad[name] if name in self.bad else rows
                 self.rows(self.raw.index[rows], name, check)
-                self.bad[name] = rows if bad is None else bad | rows
+                self.bad[name] = rows | self.bad.get(name, False)
             if spec.unique:
                 self._duplicates(cols[name])
         self.typed = pd.DataFrame(cols, index=self.raw.index, copy=False)
+        if read_as:
+            self.warn(msg("normalised", pairs="; ".join(read_as)))
 
     def _duplicates(self, t: pd.Series) -> None:
         self.ids = set(t.to_numpy().tolist())
         if len(self.ids) == len(t):
             return
         twice = _repeated(t) & (t.to_numpy() != "")
-        by_value = pd.Series(self.raw.index[twice]).groupby(t.to_numpy()[twice], sort=False)
-        for value, rows in by_value:
+        for value, rows in pd.Series(self.raw.index[twice]).groupby(
+            t.to_numpy()[twice], sort=False
+        ):
             rows = list(rows)
             where = f"{self.label}, rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
             text = msg("unique", where=f"{where}, column 'patient_id'", value=value, n=len(rows))
@@ -400,8 +380,15 @@ class _Table:
             for c in [c for c in columns if c in self.bad]:
                 ok = ok | self.bad[c]
             if not ok.all():
-                text = _text(rule) + f" ({self.cohort_label})" * (check == "in_cohort")
+                text = rule["text"] + f" ({self.cohort_label})" * (check == "in_cohort")
                 self.rows(self.raw.index[~ok], columns[0], rule["id"], columns=columns, text=text)
+
+    def run(self, cohort: _Table | None = None) -> _Table:
+        if self.raw is not None or self.read():
+            self.guard()
+            self.check_values()
+            self.check_rules(cohort if cohort is not None and cohort.typed is not None else None)
+        return self
 
     def report(self) -> list[str]:
         problems = sorted(self.problems, key=lambda p: p[0])
@@ -418,129 +405,68 @@ class _Table:
         return derive.complete(out, self.absent) if self.kind == "cohort" else out
 
 
-def _run(t: _Table, cohort: _Table | None = None) -> _Table:
-    if t.raw is not None or t.read():
-        t.guard()
-        t.check_values()
-        t.check_rules(cohort if cohort is not None and cohort.typed is not None else None)
-    return t
-
-
-def _adam_tables(directory: Path, ae_path, maps: dict, max_per_rule: int) -> list[_Table]:
+def _adam_tables(directory: Path, ae_path, maps: dict, most: int) -> list[_Table]:
     """ADSL with ADTTE as the cohort, ADAE (or ``ae_path``) as the adverse events."""
     files = adam.find(directory)
-    cohort, tte = (_Table(files[n] or directory, "cohort", max_per_rule) for n in ("adsl", "adtte"))
+    cohort, tte = (_Table(files[n] or directory, "cohort", most) for n in ("adsl", "adtte"))
     why = " in this directory" * (files["adsl"] is files["adtte"])
     for t, name in [(t, n) for t, n in ((cohort, "adsl"), (tte, "adtte")) if files[n] is None]:
         t.file(msg("adam_missing_file", name=name.upper(), why=why))
-    if files["adsl"] is None or files["adtte"] is None:
-        return [cohort, tte]
-    columns, values = maps.get("cohort", ({}, {}))
-    columns = {**adam.column_map("cohort"), **{k.upper(): v for k, v in columns.items()}}
-    cohort.colmap, cohort.adam = (columns, values), True
+    cohort.colmap, cohort.adam = maps.get("cohort", ({}, {})), True
+    tte_raw = None
     try:
-        tte_raw = io.read_table(files["adtte"])
+        tte_raw = files["adtte"] and io.read_table(files["adtte"])
     except io.Unreadable as exc:
         tte.file(str(exc))
+    if files["adsl"] is None or tte_raw is None:
         return [cohort, tte]
     if cohort.read():
-        ids = io.typed(COHORT_FIELDS["patient_id"], cohort.raw["patient_id"]).to_numpy()
-        columns, reported, problems, notes = adam.survival(tte_raw, ids)
+        ids = io.convert(COHORT_FIELDS["patient_id"], cohort.raw["patient_id"])[0].to_numpy()
+        columns, bad, problems, notes = adam.survival(tte_raw, ids)
         for name, values in columns.items():
-            cohort.raw[name], cohort.bad[name] = pd.Categorical(values), reported[name]
+            cohort.raw[name], cohort.bad[name] = pd.Categorical(values), bad[name]
         for row, variable, text in problems:
             if row is None:
                 tte.file(text)
             else:
                 tte.rows([row], variable, "adam", line=f"{tte.label}: {text}")
-        for note in notes:
-            tte.warn(note)
-        _run(cohort)
+        tte.warnings += [f"{tte.label}: {note}" for note in notes]
+        cohort.run()
     if files["adae"] is None and ae_path is None:
-        cohort.warn(msg("adam_no_ae"), _display(directory))
+        cohort.warn(msg("adam_no_ae"), display_path(directory))
         return [cohort, tte]
     columns, values = maps.get("adverse_events", ({}, {}))
-    columns = {**adam.column_map("adverse_events"), **columns}
-    terms = load()["adam"]["values"]
-    values = {c: {str(k).lower(): str(v) for k, v in m.items()} for c, m in terms.items()} | values
-    ae = _Table(files["adae"] or ae_path, "adverse_events", max_per_rule, (columns, values))
+    colmap = (columns, load()["adam"]["values"] | values)
+    ae = _Table(files["adae"] or ae_path, "adverse_events", most, colmap)
     ae.adam, ae.cohort_label = files["adae"] is not None, cohort.label
-    return [cohort, tte, _run(ae, cohort)]
+    return [cohort, tte, ae.run(cohort)]
 
 
 def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=MAX_PER_RULE):
-    """Read, check and type the cohort (and adverse-event) tables.
-
-    ``cohort_path`` is a CSV or Excel file (``file.xlsx#sheet``) or a directory of ADaM
-    datasets (ADSL, ADTTE and, used instead of ``ae_path``, ADAE); ``column_map`` a YAML map
-    (:func:`read_map`); ``max_per_rule`` the rows listed per column and rule.
-
-    Returns ``(cohort, ae)``, typed (``ae`` is ``None`` without adverse events); the cohort
-    has every dictionary column (:func:`analysis.data.derive.complete`) and extra columns as
-    text.  Raises :class:`ContractError` listing every problem of the tables and the map;
-    warns (:class:`ContractWarning`) of extra and left-out columns and of the sheet read.
-    """
+    """``(cohort, ae)`` checked and typed; ``cohort_path`` a CSV, Excel (``file.xlsx#sheet``) or
+    ADaM directory, ``column_map`` a YAML map.  The cohort has every dictionary column (extra
+    ones as text); :class:`ContractError` lists every problem, :class:`ContractWarning` warns."""
     maps, problems = read_map(column_map) if column_map else ({}, [])
     if problems:
         raise ContractError(problems)
-    map_label = _display(column_map) if column_map else None
     if io.split_sheet(cohort_path)[0].is_dir():
         checks = _adam_tables(Path(cohort_path), ae_path, maps, max_per_rule)
     else:
-        checks = [_run(_Table(cohort_path, "cohort", max_per_rule, maps.get("cohort"), map_label))]
-        if ae_path is not None:
-            colmap = maps.get("adverse_events")
-            ae = _Table(ae_path, "adverse_events", max_per_rule, colmap, map_label)
-            ae.cohort_label = checks[0].label
-            checks.append(_run(ae, checks[0]))
+        checks, label = [], display_path(column_map) if column_map else None
+        paths = [("cohort", cohort_path), ("adverse_events", ae_path)]
+        for kind, path in paths[: 1 + bool(ae_path)]:
+            t = _Table(path, kind, max_per_rule, maps.get(kind), label)
+            t.cohort_label = checks[0].label if checks else None
+            checks.append(t.run(*checks))
     for t in checks:
         problems += t.report()
         for w in t.warnings:
             warnings.warn(w, ContractWarning, stacklevel=2)
     if problems:
         raise ContractError(problems)
-    tables = [t.result() for t in checks if t.typed is not None]
-    return tables[0], (tables[1] if len(tables) > 1 else None)
+    tables = [t.result() for t in checks if t.typed is not None] + [None]
+    return tables[0], tables[1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.data.contract``: check the tables the book reads; exit 1 on problems."""
-    parser = argparse.ArgumentParser("python -m analysis.data.contract", description=main.__doc__)
-    for option, text in load()["options"].items():
-        flag = option in ("rules", "dictionary")
-        parser.add_argument(f"--{option}", help=text, action="store_true" if flag else "store")
-    args = parser.parse_args(argv)
-    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
-        for table in ("cohort", "adverse_events") if args.dictionary else ():
-            print(f"{table}:\n{data_dictionary(table).iloc[:, :6].to_string(index=False)}\n")
-        print(rules_table().to_string(index=False) if args.rules else "", end="")
-    if args.rules or args.dictionary:
-        return 0
-    adam_dir = args.adam or (None if args.cohort else config.adam_dir())
-    cohort_path = adam_dir or args.cohort or config.cohort_path()
-    ae_path = args.aes or (None if adam_dir else config.adverse_events_path())
-    cohort = ae = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ContractWarning)
-        column_map, max_per_rule = args.map or config.column_map_path(), args.max_per_rule
-        kw = dict(column_map=column_map, max_per_rule=int(max_per_rule or MAX_PER_RULE))
-        try:
-            cohort, ae = validate_tables(cohort_path, ae_path, **kw)
-        except ContractError as exc:
-            n, problems = len(exc.problems), "".join(f"\n- {p}" for p in exc.problems)
-            print(msg("cli_header", n=n, s="s" * (n != 1)) + problems)
-            orphans = "is not a patient_id of the cohort" in problems
-            if orphans and not (args.aes or os.environ.get("BOOK_AES")):
-                print(msg("cli_hint"))
-            print(msg("cli_footer"))
-    for w in [w for w in caught if w.category is ContractWarning]:
-        print(f"warning: {w.message}")
-    if cohort is None:
-        return 1
-    m, ae_label = (0, cohort_path) if ae is None else (len(ae), ae_path or cohort_path)
-    print(msg("cli_ok", cohort=_display(cohort_path), n=len(cohort), ae=_display(ae_label), m=m))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command line is scripts/check_data.py
+    runpy.run_path(str(config.ROOT / "scripts" / "check_data.py"), run_name="__main__")

@@ -1,16 +1,15 @@
-"""Derived patient-level variables: left-out optional columns, subgroup flags, survival tables.
-
-Every subgroup definition lives here, once: for example *overt disease* is
-``marrow_blasts_pct >= 5`` and *high tumour burden* ``marrow_blasts_pct >= 50`` (the paper's
-cut-offs, :data:`analysis.config.OVERT_BLASTS_PCT` and ``HIGH_BLASTS_PCT``).
-"""
+"""Derived variables: left-out optional columns, every subgroup flag (once), survival tables."""
 
 from __future__ import annotations
+
+import operator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
-from ..config import HIGH_BLASTS_PCT, OVERT_BLASTS_PCT
+from .. import config
+from ..config import OVERT_BLASTS_PCT
 from .dictionary import COHORT_FIELDS, load
 from .io import empty_column
 
@@ -18,6 +17,7 @@ __all__ = ["DERIVED", "FLAG_LABELS", "as_bool", "complete", "flags", "flags_cach
            "rfs_table"]  # fmt: skip
 
 _CACHE: dict[int, pd.DataFrame] = {}
+_OPS = {"==": operator.eq, "<": operator.lt, "<=": operator.le, ">=": operator.ge}
 #: Human-readable meaning of every flag (tables and the ledger; ``flags`` in dictionary.yml).
 FLAG_LABELS: dict[str, str] = load()["flags"]
 #: Optional columns that :func:`complete` derives when a file leaves them out.
@@ -30,26 +30,19 @@ def as_bool(s: pd.Series) -> np.ndarray:
 
 
 def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
-    """Every dictionary column; those a file left out derived where unambiguous, else missing.
-
-    ``mrd_positive_at_start`` is true with overt disease or an MRD response (which starts
-    from MRD positivity), otherwise not recorded; ``relapse_months`` is ``rfs_months`` of a
-    patient who relapsed (the relapse ends relapse-free survival).  ``attrs["derived"]`` and
-    ``attrs["not_recorded"]`` list the left-out columns (``absent``, and any not in
-    ``cohort``).
-    """
+    """Every dictionary column; those left out (``absent``, or not in ``cohort``) derived where
+    unambiguous (``derived`` in dictionary.yml), else missing; ``attrs["derived"]`` and
+    ``attrs["not_recorded"]`` name them."""
     absent = [n for n in COHORT_FIELDS if n not in cohort.columns or n in set(absent)]
     out = cohort.copy() if absent else cohort
     for name in absent:
         out[name] = empty_column(COHORT_FIELDS[name], out.index)
+    overt, relapsed = out["marrow_blasts_pct"] >= OVERT_BLASTS_PCT, as_bool(out["relapse"])
     if "mrd_positive_at_start" in absent:
-        known = (out["marrow_blasts_pct"] >= OVERT_BLASTS_PCT).to_numpy() | as_bool(
-            out["mrd_response"]
-        )
+        known = overt.to_numpy(bool, na_value=False) | as_bool(out["mrd_response"])
         out["mrd_positive_at_start"] = pd.arrays.BooleanArray(known, ~known)
     if "relapse_months" in absent:
-        relapsed = as_bool(out["relapse"]) & as_bool(out["cr"])
-        out["relapse_months"] = out["rfs_months"].where(relapsed)
+        out["relapse_months"] = out["rfs_months"].where(relapsed & as_bool(out["cr"]))
     order = [*COHORT_FIELDS, *(c for c in out.columns if c not in COHORT_FIELDS)]
     out = out if list(out.columns) == order else out[order]
     out.attrs["derived"] = [n for n in absent if n in DERIVED]
@@ -57,91 +50,54 @@ def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
     return out
 
 
-class flags_cached:  # noqa: N801 - used as a context manager, reads like a function
+@contextmanager
+def flags_cached(cohort: pd.DataFrame):
     """Within the block, :func:`flags` of ``cohort`` is computed once (the ledger's metrics)."""
-
-    def __init__(self, cohort: pd.DataFrame):
-        self.key, self.cohort = id(cohort), cohort
-
-    def __enter__(self):
-        _CACHE[self.key] = _flags(self.cohort)
-        return self
-
-    def __exit__(self, *exc):
-        _CACHE.pop(self.key, None)
-        return False
+    _CACHE[id(cohort)] = _flags(cohort)
+    try:
+        yield
+    finally:
+        _CACHE.pop(id(cohort), None)
 
 
 def flags(cohort: pd.DataFrame) -> pd.DataFrame:
     """Boolean flags for every subgroup the book uses: one column per key of FLAG_LABELS.
 
-    *Allo-HSCT in first remission* is a transplant before any relapse; the one patient
-    transplanted after relapse and salvage is excluded.  This is the reading under which
-    "62.5% of the 16 patients with CR proceeded to allo-HSCT" holds (10 of 16; see the audit
-    chapter).
+    *Allo-HSCT in first remission* is a transplant before any relapse, the reading under which
+    "62.5% of the 16 patients with CR proceeded to allo-HSCT" holds (10 of 16; audit chapter).
     """
     cached = _CACHE.get(id(cohort))
     return cached if cached is not None else _flags(cohort)
 
 
 def _flags(c: pd.DataFrame) -> pd.DataFrame:
-    num = {k: c[k].to_numpy(dtype=float, na_value=np.nan) for k in
-           ("marrow_blasts_pct", "hsct_months", "relapse_months", "os_event", "age_years",
-            "months_diagnosis_to_blinatumomab", "cycles")}  # fmt: skip
-    hsct, relapse, cr, mrd = (
-        as_bool(c[k]) for k in ("allo_hsct_after", "relapse", "cr", "mrd_response")
-    )
+    f = {k: as_bool(c[column]) for k, column in load()["flag_columns"].items()}
+    for k, (column, op, v) in load()["flag_tests"].items():
+        f[k] = as_bool(_OPS[op](c[column], getattr(config, str(v), v)))
     with np.errstate(invalid="ignore"):
-        before_relapse = ~relapse | (num["hsct_months"] < num["relapse_months"])
+        before_relapse = ~f["relapse"] | (c["hsct_months"] < c["relapse_months"]).to_numpy(bool)
     pathway = c["hsct_pathway"].fillna("").astype(str).to_numpy()
-    f = {
+    f |= {
         "all": np.ones(len(c), bool),
-        "male": (c["sex"] == "male").to_numpy(),
-        "female": (c["sex"] == "female").to_numpy(),
-        "age_le18": num["age_years"] <= 18,
-        "ph_positive": as_bool(c["ph_positive"]),
-        "prior_allo_hsct": as_bool(c["prior_allo_hsct"]),
-        "prior_car_t": as_bool(c["prior_car_t"]),
-        "low_burden": num["marrow_blasts_pct"] < OVERT_BLASTS_PCT,
-        "high_blasts": num["marrow_blasts_pct"] >= HIGH_BLASTS_PCT,
-        "emd": as_bool(c["extramedullary_disease"]),
-        "dx_ge12": num["months_diagnosis_to_blinatumomab"] >= 12,
-        "mrd_positive_start": as_bool(c["mrd_positive_at_start"]),
-        "one_cycle": num["cycles"] == 1,
-        "two_cycles": num["cycles"] == 2,
-        "six_cycles": num["cycles"] == 6,
-        "cr": cr,
-        "mrd_response": mrd,
-        "hsct": hsct,
-        "hsct_direct": hsct & (pathway == "direct"),
-        "hsct_bridging": hsct & (pathway == "bridging"),
-        "hsct_salvage": hsct & (pathway == "salvage"),
-        "hsct_first_remission": hsct & cr & before_relapse,
-        "mrd_negative_after_hsct": hsct & as_bool(c["mrd_negative_after_hsct"]),
-        "car_t_after": as_bool(c["car_t_after"]),
-        "relapse": relapse,
-        "died": num["os_event"] == 1,
+        "hsct_first_remission": f["hsct"] & f["cr"] & before_relapse,
     }
-    f.update({k: ~f[v] for k, v in load()["flag_complements"].items()})
+    f |= {f"hsct_{p}": f["hsct"] & (pathway == p) for p in ("direct", "bridging", "salvage")}
+    f["mrd_negative_after_hsct"] &= f["hsct"]
+    f |= {k: ~f[v] for k, v in load()["flag_complements"].items()}
     f["blasts_5_49"] = f["overt"] & ~f["high_blasts"]
-    f["no_response"] = f["overt"] & ~cr
-    # MRD-negative at last contact: an MRD response, or MRD-negative after transplant, and
-    # (after any relapse) a renewed CR; alive patients are never left in relapse here
-    f["alive_cr_mrd_negative"] = f["alive"] & cr & (mrd | f["mrd_negative_after_hsct"])
+    f["no_response"] = f["overt"] & ~f["cr"]
+    # MRD-negative at last contact: an MRD response or MRD-negative after transplant, and (after
+    # any relapse) a renewed CR; alive patients are never left in relapse here
+    mrd_negative = f["mrd_response"] | f["mrd_negative_after_hsct"]
+    f["alive_cr_mrd_negative"] = f["alive"] & f["cr"] & mrd_negative
     return pd.DataFrame(f, index=c.index)[list(FLAG_LABELS)]
 
 
-def os_table(cohort: pd.DataFrame) -> pd.DataFrame:
+def os_table(cohort: pd.DataFrame, time="os_months", event="os_event") -> pd.DataFrame:
     """Overall survival: ``time`` (months) and ``event`` for every patient."""
-    return pd.DataFrame(
-        {"time": cohort["os_months"].astype(float), "event": cohort["os_event"].astype(int)}
-    )
+    return pd.DataFrame({"time": cohort[time].astype(float), "event": cohort[event].astype(int)})
 
 
 def rfs_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """Relapse-free survival for the patients in CR: ``time`` and ``event``."""
-    sub = cohort[as_bool(cohort["cr"])]
-    return pd.DataFrame(
-        {"time": sub["rfs_months"].astype(float), "event": sub["rfs_event"].astype(int)},
-        index=sub.index,
-    )
+    return os_table(cohort[as_bool(cohort["cr"])], "rfs_months", "rfs_event")

@@ -1,9 +1,6 @@
-"""The data dictionary (``dictionary.yml``): every column of both tables, as data.
+"""The data dictionary (``dictionary.yml``): the columns of both tables, as data.
 
-Each column has a name, type, unit, allowed values, meaning, whether the file must have it
-(the 20 core columns of the cohort) or may leave it out, how a left-out column is derived,
-its ADaM variable and the chapters that use it.  The contract (:mod:`analysis.data.contract`)
-is generated from it, and the book's appendix shows it.
+The contract is generated from it and the appendix shows it; its header explains each field.
 """
 
 from __future__ import annotations
@@ -35,18 +32,12 @@ def message(key: str, **kw) -> str:
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One column, parsed from its dictionary entry.
-
-    ``required``: the file must have the column; ``filled``: every cell needs a value (the
-    allowed values do not say "empty"); ``lo``, ``hi``: an inclusive range; ``choices``: the
-    values of a category or coded integer; ``codes``: lower-case spelling -> value of a boolean
-    or category, everyday spellings included (``spellings`` in ``dictionary.yml``).
-    """
+    """One column: ``filled`` (no empty cell allowed), an inclusive range ``lo``-``hi``, the
+    ``choices`` of a category or code, ``codes`` (lower-case spelling -> value)."""
 
     name: str
     type: str
     unit: str = ""
-    allowed: str = ""
     meaning: str = ""
     required: bool = True
     filled: bool = True
@@ -56,10 +47,8 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     when_empty: str = ""
     codes: dict = field(default_factory=dict, compare=False)
-
-    @property
-    def free_text(self) -> bool:
-        return self.type == "string" and "free text" in self.allowed
+    families: dict = field(default_factory=dict, compare=False)
+    free_text: bool = False
 
     def outside(self, x: np.ndarray) -> np.ndarray:
         """Which numbers are not allowed (not a choice, or out of range); NaN never is."""
@@ -74,10 +63,8 @@ class FieldSpec:
         if self.type == "category":
             what = "one of: " + ", ".join(self.choices)
         elif self.type in ("integer", "number"):
+            lo, hi = (f"{x:g}" if x is not None else x for x in (self.lo, self.hi))
             what = " or ".join(self.choices) or f"a {'whole ' * (self.type == 'integer')}number"
-            lo, hi = (
-                str(int(x)) if x is not None and x == int(x) else x for x in (self.lo, self.hi)
-            )
             what += f" from {lo} to {hi}" if hi else f" >= {lo}" if lo else ""
             what += f" ({self.unit})" if self.unit else ""
         elif self.unique:
@@ -88,19 +75,17 @@ class FieldSpec:
 
 
 def field_spec(entry: dict) -> FieldSpec:
-    """Parse one dictionary entry ("allowed" in words) into a :class:`FieldSpec`.
-
-    Raises ``ValueError`` if the wording is not understood: the contract must never silently
-    ignore a constraint.
-    """
+    """Parse one dictionary entry ("allowed" in words); ``ValueError`` if not understood (the
+    contract must never silently ignore a constraint)."""
     name, typ, allowed = entry["name"], entry["type"], str(entry["allowed"])
     main, *conditions = [p.strip() for p in allowed.split(";")]
     items = [x.strip() for x in main.split(",")]
     kw = {"when_empty": "; ".join(conditions), "filled": not conditions and "empty" not in items}
     items = [x for x in items if x != "empty"]
-    number = typ in ("integer", "number")
+    number, spellings = typ in ("integer", "number"), load()["spellings"]
     if typ == "boolean" and items == ["true", "false"]:
-        kw["codes"] = {str(k).lower(): v for k, v in load()["spellings"]["boolean"].items()}
+        kw["codes"] = {str(w).lower(): w == p[0] for p in spellings["boolean"] for w in p}
+        kw["families"] = {str(w).lower(): i for i, p in enumerate(spellings["boolean"]) for w in p}
     elif number and (m := re.fullmatch(r"(-?[\d.]+)\s*-\s*([\d.]+)", main)):
         kw["lo"], kw["hi"] = float(m[1]), float(m[2])
     elif number and (m := re.fullmatch(r">=\s*(-?[\d.]+)", main)):
@@ -108,14 +93,13 @@ def field_spec(entry: dict) -> FieldSpec:
     elif number and all(re.fullmatch(r"-?\d+", x) for x in items):
         kw["choices"] = tuple(items)
     elif typ == "category":
-        kw["choices"] = tuple(items)
-        kw["codes"] = {c: c for c in items} | load()["spellings"].get(name, {})
+        kw["choices"], kw["codes"] = tuple(items), {c: c for c in items} | spellings.get(name, {})
     elif typ == "string" and items == ["unique", "non-empty"]:
         kw["unique"] = True
     elif typ != "string" or items not in (["free text"], ["an id of the cohort table"]):
         raise ValueError(f"column {name}: type {typ!r} / allowed {allowed!r} not understood")
-    unit, meaning, required = entry.get("unit", ""), entry["meaning"], entry["required"]
-    return FieldSpec(name, typ, unit, allowed, meaning, required, **kw)
+    kw["free_text"] = items == ["free text"]
+    return FieldSpec(name, typ, entry.get("unit", ""), entry["meaning"], entry["required"], **kw)
 
 
 #: The cohort's and the adverse-event table's columns, in the dictionary's order.
@@ -124,12 +108,8 @@ AE_FIELDS: dict[str, FieldSpec] = {e["name"]: field_spec(e) for e in load()["adv
 
 
 def data_dictionary(table: str = "cohort") -> pd.DataFrame:
-    """The dictionary of ``"cohort"`` or ``"adverse_events"`` as a tidy DataFrame.
-
-    Columns: ``column``, ``type``, ``unit``, ``allowed values``, ``meaning``, ``required``
-    (required or optional), ``derived`` (how a left-out column is filled), ``adam``,
-    ``chapters``.
-    """
+    """The dictionary of ``"cohort"`` or ``"adverse_events"``: ``column``, ``type``, ``unit``,
+    ``allowed values``, ``meaning``, ``required``, ``derived``, ``adam``, ``chapters``."""
     keys = ["name", "type", "unit", "allowed", "meaning", "required", "derived", "adam", "chapters"]
     d = pd.DataFrame(load()[table]).reindex(columns=keys).fillna("").astype({"allowed": str})
     d["required"] = d["required"].map({True: "required", False: "optional"})

@@ -1,14 +1,11 @@
 """The one reader of table files (CSV, Excel, SAS transport), typing by the dictionary, writing.
 
-:func:`read_table` reads a file as text and refuses, saying how to fix it, what it cannot read
-safely (encodings other than UTF-8, other separators, old Excel formats); :func:`convert`
-types a column by the dictionary, accepting the everyday spellings of ``dictionary.yml``
-(``yes``/``no``, ``M``/``F``, a decimal comma used by a whole column) and nothing ambiguous.
+:func:`read_table` refuses what it cannot read safely, saying how to fix it; :func:`convert`
+accepts the everyday spellings of ``dictionary.yml`` and nothing ambiguous.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from collections import defaultdict
@@ -20,7 +17,7 @@ import pandas as pd
 from .dictionary import AE_FIELDS, COHORT_FIELDS, FieldSpec, message
 
 __all__ = ["Unreadable", "convert", "parse_adverse_events", "parse_cohort", "read_table",
-           "to_csv_text", "typed"]  # fmt: skip
+           "to_csv_text"]  # fmt: skip
 
 _EXCEL = (".xlsx", ".xlsm")
 
@@ -40,11 +37,8 @@ def split_sheet(path) -> tuple[Path, str]:
 
 
 def read_table(path, fields: dict[str, FieldSpec] = COHORT_FIELDS) -> pd.DataFrame:
-    """Read a CSV (UTF-8), Excel (``file.xlsx#sheet``) or SAS transport (``.xpt``) file as text.
-
-    Returns one categorical column of text per header (``patient_id`` as object), the rows
-    numbered as a spreadsheet numbers them (the header is row 1; ``.xpt`` records from 1);
-    ``attrs["notes"]`` says which sheet of a workbook was read.  Raises :class:`Unreadable`.
+    """A CSV (UTF-8), Excel (``file.xlsx#sheet``) or ``.xpt`` file as categorical text columns,
+    rows numbered as a spreadsheet does; ``attrs["notes"]``: the sheet read; :class:`Unreadable`.
     """
     path, sheet = split_sheet(path)
     suffix = path.suffix.lower()
@@ -145,10 +139,8 @@ def _read_xpt(path: Path) -> pd.DataFrame:
         df, _ = pyreadstat.read_xport(str(path))
     except Exception as exc:  # pyreadstat raises its own error types
         raise Unreadable("unreadable", what="SAS transport (.xpt) file", exc=exc) from None
-    text = {c: df[c].fillna("").astype(str) for c in df}
-    text |= {
-        c: [f"{x:.10g}" if x == x else "" for x in df[c]] for c in df if df[c].dtype.kind == "f"
-    }
+    text = {c: df[c].map(lambda x: f"{x:.10g}" if x == x else "") if df[c].dtype.kind == "f"
+            else df[c].fillna("").astype(str) for c in df}  # fmt: skip
     return pd.DataFrame(text, dtype="category").set_axis(pd.RangeIndex(1, 1 + len(df)))
 
 
@@ -207,6 +199,12 @@ def convert(spec: FieldSpec, s: pd.Series, refuse=None) -> tuple[pd.Series, np.n
         return pd.Series(values, index=s.index, dtype=object), bad, values == ""
     codes, cats = levels(s)
     values, bad, empty = parse_levels(spec, cats)
+    if spec.families:  # one spelling per column: the other spellings are refused
+        family = pd.Series(cats.str.lower(), dtype=object).map(spec.families).to_numpy(float)
+        count = np.bincount(codes[codes >= 0], minlength=len(cats))
+        used = ~np.isnan(family) & (count > 0)
+        if len(kinds := set(family[used])) > 1:
+            bad = bad | used & (family != max(kinds, key=lambda k: count[family == k].sum()))
     bad = bad | refuse(cats) if refuse else bad
     bad, empty = np.append(bad, False), np.append(empty, True)  # code -1: missing
     invalid, blank = (a[codes] if a.any() else np.zeros(len(codes), bool) for a in (bad, empty))
@@ -223,30 +221,21 @@ def convert(spec: FieldSpec, s: pd.Series, refuse=None) -> tuple[pd.Series, np.n
     return pd.Series(out, index=s.index), invalid, blank
 
 
-def typed(spec: FieldSpec, s: pd.Series) -> pd.Series:
-    """A raw column converted to its dictionary type; invalid and empty cells become missing."""
-    return convert(spec, s)[0]
-
-
 def empty_column(spec: FieldSpec, index: pd.Index) -> pd.Series:
     """A column of missing values of the dictionary's type (``""`` for text)."""
     dtype = {"integer": "Int64", "number": "float64", "boolean": "boolean"}.get(spec.type, object)
     return pd.Series({"float64": np.nan, object: ""}.get(dtype, pd.NA), index, dtype)
 
 
-def _parse(raw: pd.DataFrame, fields) -> pd.DataFrame:
-    cols = {c: typed(fields[c], raw[c]) if c in fields else raw[c].astype(str) for c in raw}
+def parse_cohort(raw: pd.DataFrame, fields=COHORT_FIELDS) -> pd.DataFrame:
+    """A table of text in the dictionary's types, without validation (invalid cells missing)."""
+    cols = {c: convert(fields[c], raw[c])[0] if c in fields else raw[c].astype(str) for c in raw}
     return pd.DataFrame(cols).reset_index(drop=True)
 
 
-def parse_cohort(raw: pd.DataFrame) -> pd.DataFrame:
-    """Convert a cohort table of text to the dictionary's types (no validation)."""
-    return _parse(raw, COHORT_FIELDS)
-
-
 def parse_adverse_events(raw: pd.DataFrame) -> pd.DataFrame:
-    """Convert the adverse-event table of text to its column types (no validation)."""
-    return _parse(raw, AE_FIELDS)
+    """:func:`parse_cohort` for the adverse-event table."""
+    return parse_cohort(raw, AE_FIELDS)
 
 
 def _cell(column: str, value) -> str:
@@ -261,7 +250,5 @@ def _cell(column: str, value) -> str:
 
 def to_csv_text(df: pd.DataFrame) -> str:
     """CSV text with ``true``/``false`` booleans, empty missing values and one decimal."""
-    buf = io.StringIO()
     out = pd.DataFrame({c: [_cell(c, v) for v in df[c]] for c in df})
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
+    return out.to_csv(index=False, lineterminator="\n")

@@ -274,6 +274,8 @@ def maps(out: Path = MAPS) -> None:
     write("map_bad_label.yml", {"cohort": {"columns": cohort["columns"], "values": labels}})
     labels = {**cohort["values"], "blood_group": {"A": "a"}}
     write("map_values_unknown_column.yml", {"cohort": {**cohort, "values": labels}})
+    renamed = {("OS months" if h == "OS (months)" else h): t for h, t in cohort["columns"].items()}
+    write("map_missing_source.yml", {"cohort": {**cohort, "columns": renamed}})
     (out / "map_not_yaml.yml").write_text("cohort:\n  columns: [Ph+: ph_positive\n")
     print(f"wrote {len(list(out.iterdir()))} column maps to {out}")
 
