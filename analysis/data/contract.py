@@ -48,8 +48,15 @@ class ContractWarning(UserWarning):
 
 
 _f = lambda s: s.to_numpy(dtype=float, na_value=np.nan)  # noqa: E731
-_b = lambda s, missing=False: s.to_numpy(dtype=bool, na_value=missing)  # noqa: E731
-_given = lambda s: s.to_numpy() != "" if s.dtype == object else s.notna().to_numpy()  # noqa: E731
+
+
+def _holds(d: pd.DataFrame, clause: dict) -> np.ndarray:
+    """Which rows meet every condition of a clause: column -> a value, ``given`` or ``empty``."""
+    out = np.ones(len(d), bool)
+    for c, v in clause.items():
+        given = d[c].to_numpy() != "" if d[c].dtype == object else d[c].notna().to_numpy()
+        out &= given == (v == "given") if v in ("given", "empty") else _f(d[c]) == float(v)
+    return out
 
 
 def _repeated(values: pd.Series, by: pd.Series | None = None) -> np.ndarray:
@@ -77,22 +84,12 @@ def _grade5_died(d, pid, grade, cohort):
     return ok
 
 
-#: The checks the rules of ``dictionary.yml`` name: (table, *columns, cohort) -> True if fine.
+#: The checks of the rules that are neither ``never`` nor ``le``: (table, *columns, cohort) -> ok.
 CHECKS = {
-    "le": lambda d, a, b, c: ~(_f(d[a]) > _f(d[b])),
-    "iff": lambda d, a, b, c: d[a].isna().to_numpy() | (_b(d[a]) == _given(d[b])),
-    "implies": lambda d, a, b, c: ~(_b(d[a]) & ~_b(d[b], True)),
-    "death_iff_cause":
-        lambda d, e, b, c: d[e].isna().to_numpy() | ((_f(d[e]) == 1) == _given(d[b])),
-    "after_hsct_needs_hsct": lambda d, a, b, c: ~(~_b(d[a], True) & _given(d[b])),
-    "rfs_event_if_relapse": lambda d, a, b, c: ~(_b(d[a]) & _b(d["cr"]) & (_f(d[b]) == 0)),
-    "rfs_event_needs_relapse_or_death":
-        lambda d, e, r, o, c: ~((_f(d[e]) == 1) & ~_b(d[r], True) & (_f(d[o]) == 0)),
-    "days_match_months": lambda d, a, b, c: ~(_f(d[a]) / DAYS_PER_MONTH > _f(d[b]) + 0.1),
     "in_cohort": _in_cohort,
     "one_row_per_event": lambda d, p, e, c: ~_repeated(d[p], d[e]),
     "grade5_died": _grade5_died,
-}  # fmt: skip
+}
 
 
 def rules_table() -> pd.DataFrame:
@@ -371,12 +368,19 @@ class _Table:
     def check_rules(self, cohort: _Table | None = None) -> None:
         """The rules that tie columns (or, with ``cohort``, the two tables) together."""
         for rule in RULES:
-            columns, check = rule["columns"], rule["check"]
+            columns, check = rule["columns"], rule.get("check")
             if rule.get("table", "cohort") != self.kind or self.absent & set(columns):
                 continue
             if check in ("in_cohort", "grade5_died") and cohort is None:
                 continue
-            ok = CHECKS[check](self.typed, *columns, cohort)
+            d = self.typed
+            if "never" in rule:
+                ok = ~np.logical_or.reduce([_holds(d, clause) for clause in rule["never"]])
+            elif check == "le":
+                scale = getattr(config, rule.get("scale", ""), 1)
+                ok = ~(_f(d[columns[0]]) / scale > _f(d[columns[1]]) + rule.get("slack", 0))
+            else:
+                ok = CHECKS[check](d, *columns, cohort)
             for c in [c for c in columns if c in self.bad]:
                 ok = ok | self.bad[c]
             if not ok.all():
