@@ -32,8 +32,7 @@ def _variables(entry: dict) -> list[str]:
 
 
 def column_map(table: str, header) -> dict[str, str]:
-    """Upper-case variable of ``header`` -> the book's column: its own name, else the first of
-    its ADaM variables present (``AETERM or AEDECOD``)."""
+    """Upper-case variable of ``header`` -> the book's column (its name, or its ADaM variable)."""
     present, out = [str(h).upper() for h in header], {}
     for e in load()[table]:
         names = [v for v in [e["name"].upper(), *_variables(e)] if v in present]
@@ -47,9 +46,7 @@ def _text(raw: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list]:
-    """The cohort's OS and RFS columns from ADTTE, as text aligned with ``ids``: ``(columns,
-    bad, problems, notes)``; ``bad``: the cells a problem ``(row or None, variable, text)``
-    explains."""
+    """OS and RFS text columns from ADTTE aligned with ``ids``: columns, bad, problems, notes."""
     spec, n, names = load()["adam"], len(ids), {str(c).upper(): c for c in raw.columns}
     columns = {c: np.full(n, "", dtype=object) for p in spec["parameters"].values() for c in p}
     bad = {c: np.zeros(n, bool) for c in columns}
@@ -97,8 +94,7 @@ def _flag(s: pd.Series) -> np.ndarray:
 
 
 def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """ADSL, ADTTE (OS; RFS of the patients in CR) and ADAE (AEDECOD, AEBODSYS coded by
-    ``analysis/paper/ae_terms.yml``) of the analysed tables; a column not recorded is left out."""
+    """ADSL, ADTTE (OS; RFS of the patients in CR) and ADAE of the analysed tables."""
     spec, x, skip = load()["adam"], load()["adam"]["export"], cohort.attrs.get("not_recorded", ())
     study = {"STUDYID": x["studyid"]}
     adsl = pd.DataFrame({**study, "USUBJID": cohort["patient_id"], **x["adsl"]})
@@ -136,8 +132,7 @@ def _fields(d: pd.DataFrame) -> list[dict]:
 
 
 def export(cohort: pd.DataFrame, ae: pd.DataFrame, out) -> list[Path]:
-    """Write ADSL, ADTTE, ADAE as CSV and SAS transport v5 (``.xpt``), ``dictionary.csv`` and a
-    frictionless ``datapackage.json`` into ``out`` (unless equal files are there already)."""
+    """Write ADSL, ADTTE, ADAE (CSV and .xpt), ``dictionary.csv``, ``datapackage.json``."""
     import pyreadstat
 
     out, tables, spec = Path(out), datasets(cohort, ae), load()["adam"]["export"]

@@ -139,12 +139,6 @@ def identifier_kind(name: str) -> str | None:
     return next((k for k in kinds if k), None)
 
 
-def _date_name(name: str) -> str | None:
-    if "dob" in _tokens(name) or "birth" in name.lower() or "出生" in name:
-        return "birth"
-    return "date" if "date" in name.lower() or "日期" in name else None
-
-
 def display_path(path) -> str:
     """``path`` relative to the working directory if it is inside it."""
     full, here = Path(path).resolve(), Path.cwd().resolve()
@@ -152,43 +146,38 @@ def display_path(path) -> str:
 
 
 def read_map(path) -> tuple[dict, list[str]]:
-    """A column map (``data/examples/columns.yml``) as ``{table: (columns, values)}`` and its
-    problems; ``columns``: header -> book column, ``values``: column -> {label: book value}."""
+    """A column map as ``{table: (header -> column, column -> {label: value})}``, problems."""
+    where, out, problems = display_path(path), {}, []
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         doc = {"cohort": doc} if {"columns", "values"} & set(doc) else doc
-        out = {t: _map_section(dict(doc.get(t) or {}), t) for t in FIELDS}
+        for table, fields in FIELDS.items():
+            section, labels = dict(doc.get(table) or {}), {}
+            columns = dict(section.get("columns") or {})
+            columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
+            for target in dict.fromkeys(columns.values()):
+                headers = [f"'{h}'" for h, t in columns.items() if t == target]
+                if target not in fields:
+                    kw = dict(header=headers[0], target=target, table=table)
+                    problems.append(msg("map_target", **kw))
+                if len(headers) > 1:
+                    problems.append(msg("map_twice", headers=" and ".join(headers), target=target))
+            for column, pairs in dict(section.get("values") or {}).items():
+                if column not in fields:
+                    problems.append(msg("map_values_column", column=column, table=table))
+                    continue
+                spec, labels[column] = fields[column], {}
+                for label, value in dict(pairs).items():
+                    text = str(value).lower() if isinstance(value, bool) else str(value).strip()
+                    if not text or io.parse_levels(spec, pd.Index([text]))[1][0]:
+                        expected = spec.expected.split(";")[0].removesuffix(", or empty")
+                        kw = dict(column=column, label=label, value=text, expected=expected)
+                        problems.append(msg("map_value", **kw))
+                    labels[column][str(label).strip().lower()] = text
+            out[table] = columns, labels
     except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
-        return {}, [
-            f"{display_path(path)}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))
-        ]
-    problems = [f"{display_path(path)}: {p}" for t in FIELDS for p in out[t][2]]
-    return {t: out[t][:2] for t in FIELDS}, problems
-
-
-def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
-    fields, problems, labels = FIELDS[table], [], {}
-    columns = dict(section.get("columns") or {})
-    columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
-    for target in dict.fromkeys(columns.values()):
-        headers = [f"'{h}'" for h, t in columns.items() if t == target]
-        if target not in fields:
-            problems.append(msg("map_target", header=headers[0], target=target, table=table))
-        if len(headers) > 1:
-            problems.append(msg("map_twice", headers=" and ".join(headers), target=target))
-    for column, pairs in dict(section.get("values") or {}).items():
-        if column not in fields:
-            problems.append(msg("map_values_column", column=column, table=table))
-            continue
-        spec, labels[column] = fields[column], {}
-        for label, value in dict(pairs).items():
-            text = str(value).lower() if isinstance(value, bool) else str(value).strip()
-            if not text or io.parse_levels(spec, pd.Index([text]))[1][0]:
-                expected = spec.expected.split(";")[0].removesuffix(", or empty")
-                problems.append(msg("map_value", column=column, label=label, value=text,
-                                    expected=expected))  # fmt: skip
-            labels[column][str(label).strip().lower()] = text
-    return columns, labels, problems
+        return {}, [f"{where}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))]
+    return out, [f"{where}: {p}" for p in problems]
 
 
 class _Table:
@@ -291,14 +280,15 @@ class _Table:
         for c in extra:
             codes, cats = io.levels(self.raw[c])
             hits = np.asarray(cats.str.fullmatch(_DATE_VALUE), dtype=bool)
+            birth = "dob" in _tokens(c) or "birth" in c.lower() or "出生" in c
             if kind := identifier_kind(c):
                 self.file(msg("identifier", name=c, kind=kind))
             elif self.adam:
                 ignored.append(c)
-            elif (date := _date_name(c)) or hits.any():
+            elif birth or "date" in c.lower() or "日期" in c or hits.any():
                 row = self.raw.index[np.append(hits, False)[codes]][0] if hits.any() else None
                 example = f" (row {row}: '{self.cell(row, c)}')" if hits.any() else ""
-                how = msg("to_age" if date == "birth" else "to_months")
+                how = msg("to_age" if birth else "to_months")
                 self.file(msg("date_column", name=c, example=example, how=how))
             else:
                 unmapped = f" and not mapped by {self.map_label}" if self.map_label else ""
@@ -447,9 +437,7 @@ def _adam_tables(directory: Path, ae_path, maps: dict, most: int) -> list[_Table
 
 
 def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=MAX_PER_RULE):
-    """``(cohort, ae)`` checked and typed; ``cohort_path`` a CSV, Excel (``file.xlsx#sheet``) or
-    ADaM directory, ``column_map`` a YAML map.  The cohort has every dictionary column (extra
-    ones as text); :class:`ContractError` lists every problem, :class:`ContractWarning` warns."""
+    """``(cohort, ae)`` checked and typed (a file, or ADaM directory); :class:`ContractError`."""
     maps, problems = read_map(column_map) if column_map else ({}, [])
     if problems:
         raise ContractError(problems)

@@ -30,9 +30,7 @@ def as_bool(s: pd.Series) -> np.ndarray:
 
 
 def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
-    """Every dictionary column; those left out (``absent``, or not in ``cohort``) derived where
-    unambiguous (``derived`` in dictionary.yml), else missing; ``attrs["derived"]`` and
-    ``attrs["not_recorded"]`` name them."""
+    """Every dictionary column: those left out derived where unambiguous, else missing (attrs)."""
     absent = [n for n in COHORT_FIELDS if n not in cohort.columns or n in set(absent)]
     out = cohort.copy() if absent else cohort
     for name in absent:
@@ -61,8 +59,7 @@ def flags_cached(cohort: pd.DataFrame):
 
 
 def flags(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Boolean flags for every subgroup the book uses: one column per key of FLAG_LABELS
-    (``flag_columns``, ``flag_tests`` and ``flag_formulas`` in dictionary.yml)."""
+    """Boolean flags for every subgroup the book uses (``flag_*`` in dictionary.yml)."""
     cached = _CACHE.get(id(cohort))
     return cached if cached is not None else _flags(cohort)
 
