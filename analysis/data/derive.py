@@ -51,32 +51,27 @@ def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
 @contextmanager
 def flags_cached(cohort: pd.DataFrame):
     """Within the block, :func:`flags` of ``cohort`` is computed once (the ledger's metrics)."""
-    _CACHE[id(cohort)] = _flags(cohort)
+    _CACHE.pop(id(cohort), None)
+    _CACHE[id(cohort)] = flags(cohort)
     try:
         yield
     finally:
         _CACHE.pop(id(cohort), None)
 
 
-def flags(cohort: pd.DataFrame) -> pd.DataFrame:
+def flags(c: pd.DataFrame) -> pd.DataFrame:
     """Boolean flags for every subgroup the book uses (``flag_*`` in dictionary.yml)."""
-    cached = _CACHE.get(id(cohort))
-    return cached if cached is not None else _flags(cohort)
-
-
-def _flags(c: pd.DataFrame) -> pd.DataFrame:
+    if (cached := _CACHE.get(id(c))) is not None:
+        return cached
     f = {k: as_bool(c[column]) for k, column in load()["flag_columns"].items()}
     for k, (column, op, v) in load()["flag_tests"].items():
         f[k] = as_bool(_OPS[op](c[column], getattr(config, str(v), v)))
     f["all"] = np.ones(len(c), bool)
     f["hsct_before_relapse"] = (c["hsct_months"] < c["relapse_months"]).to_numpy(bool)
-    for k, terms in load()["flag_formulas"].items():
-        f[k] = np.logical_and.reduce([_term(f, t) for t in terms])
+    for k, terms in load()["flag_formulas"].items():  # a term: flag, ~flag, or flags joined by |
+        alts = [[~f[t[1:]] if t[0] == "~" else f[t] for t in term.split("|")] for term in terms]
+        f[k] = np.logical_and.reduce([np.logical_or.reduce(a) for a in alts])
     return pd.DataFrame(f, index=c.index)[list(FLAG_LABELS)]
-
-
-def _term(f: dict, term: str) -> np.ndarray:
-    return np.logical_or.reduce([~f[t[1:]] if t[0] == "~" else f[t] for t in term.split("|")])
 
 
 def os_table(cohort: pd.DataFrame, time="os_months", event="os_event") -> pd.DataFrame:

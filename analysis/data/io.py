@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -225,9 +226,8 @@ def parse_cohort(raw: pd.DataFrame, fields=COHORT_FIELDS) -> pd.DataFrame:
     return pd.DataFrame(cols).reset_index(drop=True)
 
 
-def parse_adverse_events(raw: pd.DataFrame) -> pd.DataFrame:
-    """:func:`parse_cohort` for the adverse-event table."""
-    return parse_cohort(raw, AE_FIELDS)
+#: :func:`parse_cohort` for the adverse-event table.
+parse_adverse_events = partial(parse_cohort, fields=AE_FIELDS)
 
 
 def _cell(column: str, value) -> str:
