@@ -89,10 +89,6 @@ def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list
     return columns, bad, problems, [] if "AVALU" in names else [message("adam_no_unit")]
 
 
-def _flag(s: pd.Series) -> np.ndarray:
-    return np.select([s.fillna(False).to_numpy(bool), s.notna().to_numpy()], ["Y", "N"], "")
-
-
 def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """ADSL, ADTTE (OS; RFS of the patients in CR) and ADAE of the analysed tables."""
     spec, x, skip = load()["adam"], load()["adam"]["export"], cohort.attrs.get("not_recorded", ())
@@ -100,7 +96,9 @@ def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
     adsl = pd.DataFrame({**study, "USUBJID": cohort["patient_id"], **x["adsl"]})
     for e in [e for e in load()["cohort"][1:] if _variables(e) and e["name"] not in skip]:
         s = cohort[e["name"]].replace(x["values"].get(e["name"], {}))
-        adsl[_variables(e)[0]] = _flag(s) if e["type"] == "boolean" else s
+        if e["type"] == "boolean":  # Y, N or empty
+            s = np.select([s.fillna(False).to_numpy(bool), s.notna().to_numpy()], ["Y", "N"], "")
+        adsl[_variables(e)[0]] = s
     tte = []
     for code, (time, event) in spec["parameters"].items():
         d = cohort[cohort[time].notna()]

@@ -48,6 +48,7 @@ class ContractWarning(UserWarning):
 
 
 _f = lambda s: s.to_numpy(dtype=float, na_value=np.nan)  # noqa: E731
+_dated = lambda t: np.asarray(pd.Index(t, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)  # noqa: E731
 
 
 def _holds(d: pd.DataFrame, clause: dict) -> np.ndarray:
@@ -96,10 +97,6 @@ def rules_table() -> pd.DataFrame:
     """Every rule of the contract beyond single columns, as a tidy DataFrame."""
     rows = [(r.get("table", "cohort"), r["id"], ", ".join(r["columns"]), r["text"]) for r in RULES]
     return pd.DataFrame(rows, columns=["table", "rule", "columns", "expected"])
-
-
-def _dated(texts) -> np.ndarray:
-    return np.asarray(pd.Index(texts, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)
 
 
 def _personal(texts) -> np.ndarray:
