@@ -294,9 +294,8 @@ class _Table:
             self.raw = self.raw.drop(columns=ignored)
             self.warn(msg("adam_ignored", names=", ".join(ignored)))
         left_out = [n for n in self.fields if n not in self.raw.columns]
-        for spec in [self.fields[n] for n in left_out if n not in self.unmapped]:
-            if not spec.required:
-                continue
+        lacking = [n for n in left_out if n not in self.unmapped and self.fields[n].required]
+        for spec in [self.fields[n] for n in lacking]:
             close = [c for c in extra if c.lower() == spec.name.lower()]
             close += difflib.get_close_matches(spec.name, extra, 1, 0.8)
             hint = msg("close_hint", found=close[0], name=spec.name) if close else ""
@@ -343,10 +342,9 @@ class _Table:
         self.ids = set(t.to_numpy().tolist())
         if len(self.ids) == len(t):
             return
-        twice = _repeated(t) & (t.to_numpy() != "")
-        for value, rows in pd.Series(self.raw.index[twice]).groupby(
-            t.to_numpy()[twice], sort=False
-        ):
+        twice = t.duplicated(keep=False).to_numpy() & (t.to_numpy() != "")
+        groups = pd.Series(self.raw.index[twice]).groupby(t[twice].to_numpy(), sort=False)
+        for value, rows in groups:
             rows = list(rows)
             where = f"{self.label}, rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
             text = msg("unique", where=f"{where}, column 'patient_id'", value=value, n=len(rows))
@@ -368,8 +366,7 @@ class _Table:
                 ok = ~(_f(d[columns[0]]) / scale > _f(d[columns[1]]) + rule.get("slack", 0))
             else:
                 ok = CHECKS[check](d, *columns, cohort)
-            for c in [c for c in columns if c in self.bad]:
-                ok = ok | self.bad[c]
+            ok = np.logical_or.reduce([ok, *(self.bad[c] for c in columns if c in self.bad)])
             if not ok.all():
                 text = rule["text"] + f" ({self.cohort_label})" * (check == "in_cohort")
                 self.rows(self.raw.index[~ok], columns[0], rule["id"], columns=columns, text=text)
