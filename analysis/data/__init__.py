@@ -1,9 +1,7 @@
-"""Layer 1: the data, from file to analysis-ready table (``dictionary``, ``io`` the reader,
-``adam``, ``contract`` the checks, ``derive`` the flags and survival tables).
+"""Layer 1: the data, file to table: ``dictionary``, ``io``, ``adam``, ``contract``, ``derive``.
 
 The default tables, ``data/reconstructed/``, are the *reconstructed* cohort of the paper's 19
-patients (:mod:`analysis.paper.reconstruct`), **not** the patients' records.
-"""
+patients (:mod:`analysis.paper.reconstruct`), **not** the patients' records."""
 
 from __future__ import annotations
 

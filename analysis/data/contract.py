@@ -115,11 +115,8 @@ def _refused(spec, value: str) -> tuple[str, str]:
         return "mixed", ""
     if _DATE_VALUE.fullmatch(value):
         return "date_value", ""
-    if re.fullmatch(r"-?\d+,\d+", value):
-        return "text", msg("mixed_comma")
-    if re.fullmatch(r"-?\d+(?:\.\d+)?\s*[^\d\s.,-].*", value):
-        return "text", msg("unit_in_value")
-    return "text", msg("boolean_hint") if spec.type == "boolean" else ""
+    hints = [msg(k) for k, p in load()["hints"].items() if re.fullmatch(p, value)]
+    return "text", (hints or [msg("boolean_hint") if spec.type == "boolean" else ""])[0]
 
 
 def _tokens(name: str) -> list[str]:
@@ -265,11 +262,9 @@ class _Table:
             codes, cats = io.levels(raw[c][empty])
             empty[empty] = ~np.append(np.asarray(cats != "", dtype=bool), False)[codes]
         self.raw = raw[~empty] if empty.any() else raw
-        if self.raw.empty and self.kind == "cohort":
-            return self.file(msg("no_rows"))
-        if self.raw.empty:
+        if self.raw.empty and self.kind != "cohort":
             self.warn(msg("no_events"))
-        return True
+        return self.kind != "cohort" or not self.raw.empty or self.file(msg("no_rows"))
 
     def guard(self) -> None:
         """The privacy guard, and the columns that are extra, missing or left out."""
