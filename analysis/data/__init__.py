@@ -1,9 +1,7 @@
-"""Layer 1: the data, from file to analysis-ready table (``dictionary``, ``io`` the reader,
-``adam``, ``contract`` the checks, ``derive`` the flags and survival tables).
+"""Layer 1: the data, file to table: ``dictionary``, ``io``, ``adam``, ``contract``, ``derive``.
 
 The default tables, ``data/reconstructed/``, are the *reconstructed* cohort of the paper's 19
-patients (:mod:`analysis.paper.reconstruct`), **not** the patients' records.
-"""
+patients (:mod:`analysis.paper.reconstruct`), **not** the patients' records."""
 
 from __future__ import annotations
 
@@ -28,8 +26,7 @@ def _validated(cohort, ae=None):
 
 
 def load_tables(ae=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cohort and adverse events the book analyses (``BOOK_ADAM``, else ``BOOK_COHORT`` and
-    ``BOOK_AES``, with ``BOOK_MAP``), checked by the contract; no ADAE: no adverse events."""
+    """The checked cohort and adverse events (``BOOK_ADAM``, else ``BOOK_COHORT``, ``BOOK_AES``)."""
     adam = config.adam_dir()
     ae = ae or (None if adam else config.adverse_events_path())
     cohort, events = _validated(adam or config.cohort_path(), ae)
@@ -38,8 +35,7 @@ def load_tables(ae=None) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def load_cohort(path=None, *, validate: bool = True) -> pd.DataFrame:
-    """The cohort, one row per patient, every dictionary column (default as :func:`load_tables`;
-    a file or ADaM directory); ``validate=False`` reads and types a file without the contract."""
+    """The cohort (a file or ADaM directory); ``validate=False``: typed without the contract."""
     path = path or config.adam_dir() or config.cohort_path()
     if validate or Path(path).is_dir():
         return _validated(path)[0]

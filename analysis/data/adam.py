@@ -1,11 +1,10 @@
 """CDISC ADaM (``adam`` in ``dictionary.yml``): ADSL, ADTTE and ADAE read as the book's two
-tables, and written from them (:func:`export`, ``make adam``) in the same variables."""
+tables, and made from them (:func:`datasets`; ``make adam`` writes them) in the same variables."""
 
 from __future__ import annotations
 
-import json
 import re
-import sys
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from ..config import DAYS_PER_MONTH
 from .dictionary import load, message
 from .io import levels
 
-__all__ = ["column_map", "datasets", "export", "find", "survival"]
+__all__ = ["column_map", "datasets", "find", "survival", "variables"]
 
 
 def find(directory) -> dict[str, Path | None]:
@@ -27,16 +26,16 @@ def find(directory) -> dict[str, Path | None]:
     return {name: files.get(name) for name in ("adsl", "adtte", "adae")}
 
 
-def _variables(entry: dict) -> list[str]:
+def variables(entry: dict) -> list[str]:
+    """The ADaM variables a dictionary entry is read from (``AETERM or AEDECOD``)."""
     return [v for v in entry.get("adam", "").split(" or ") if re.fullmatch(r"\w+", v)]
 
 
 def column_map(table: str, header) -> dict[str, str]:
-    """Upper-case variable of ``header`` -> the book's column: its own name, else the first of
-    its ADaM variables present (``AETERM or AEDECOD``)."""
+    """Upper-case variable of ``header`` -> the book's column (its name, or its ADaM variable)."""
     present, out = [str(h).upper() for h in header], {}
     for e in load()[table]:
-        names = [v for v in [e["name"].upper(), *_variables(e)] if v in present]
+        names = [v for v in [e["name"].upper(), *variables(e)] if v in present]
         out.update({names[0]: e["name"]} if names else {})
     return out
 
@@ -47,9 +46,7 @@ def _text(raw: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list]:
-    """The cohort's OS and RFS columns from ADTTE, as text aligned with ``ids``: ``(columns,
-    bad, problems, notes)``; ``bad``: the cells a problem ``(row or None, variable, text)``
-    explains."""
+    """OS and RFS text columns from ADTTE aligned with ``ids``: columns, bad, problems, notes."""
     spec, n, names = load()["adam"], len(ids), {str(c).upper(): c for c in raw.columns}
     columns = {c: np.full(n, "", dtype=object) for p in spec["parameters"].values() for c in p}
     bad = {c: np.zeros(n, bool) for c in columns}
@@ -92,19 +89,16 @@ def survival(raw: pd.DataFrame, ids: np.ndarray) -> tuple[dict, dict, list, list
     return columns, bad, problems, [] if "AVALU" in names else [message("adam_no_unit")]
 
 
-def _flag(s: pd.Series) -> np.ndarray:
-    return np.select([s.fillna(False).to_numpy(bool), s.notna().to_numpy()], ["Y", "N"], "")
-
-
 def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """ADSL, ADTTE (OS; RFS of the patients in CR) and ADAE (AEDECOD, AEBODSYS coded by
-    ``analysis/paper/ae_terms.yml``) of the analysed tables; a column not recorded is left out."""
+    """ADSL, ADTTE (OS; RFS of the patients in CR) and ADAE of the analysed tables."""
     spec, x, skip = load()["adam"], load()["adam"]["export"], cohort.attrs.get("not_recorded", ())
     study = {"STUDYID": x["studyid"]}
     adsl = pd.DataFrame({**study, "USUBJID": cohort["patient_id"], **x["adsl"]})
-    for e in [e for e in load()["cohort"][1:] if _variables(e) and e["name"] not in skip]:
+    for e in [e for e in load()["cohort"][1:] if variables(e) and e["name"] not in skip]:
         s = cohort[e["name"]].replace(x["values"].get(e["name"], {}))
-        adsl[_variables(e)[0]] = _flag(s) if e["type"] == "boolean" else s
+        if e["type"] == "boolean":  # Y, N or empty
+            s = np.select([s.fillna(False).to_numpy(bool), s.notna().to_numpy()], ["Y", "N"], "")
+        adsl[variables(e)[0]] = s
     tte = []
     for code, (time, event) in spec["parameters"].items():
         d = cohort[cohort[time].notna()]
@@ -124,50 +118,5 @@ def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {k: d.reset_index(drop=True) for k, d in out.items()}
 
 
-def _fields(d: pd.DataFrame) -> list[dict]:
-    """Frictionless fields of ``d``: the labels of ``export.variables``, else of the column."""
-    labels = {k: tuple(v) for k, v in load()["adam"]["export"]["variables"].items()}
-    for e in [e for e in load()["cohort"] + load()["adverse_events"] if _variables(e)]:
-        text = (e.get("label", e["meaning"]), f"{e['meaning']} (column {e['name']})")
-        labels.setdefault(_variables(e)[0], text)
-    kind = {"i": "integer", "f": "number"}
-    return [{"name": v, "title": labels.get(v, (v,))[0], "description": labels.get(v, (v, v))[1],
-             "type": kind.get(d[v].dtype.kind, "string")} for v in d.columns]  # fmt: skip
-
-
-def export(cohort: pd.DataFrame, ae: pd.DataFrame, out) -> list[Path]:
-    """Write ADSL, ADTTE, ADAE as CSV and SAS transport v5 (``.xpt``), ``dictionary.csv`` and a
-    frictionless ``datapackage.json`` into ``out`` (unless equal files are there already)."""
-    import pyreadstat
-
-    out, tables, spec = Path(out), datasets(cohort, ae), load()["adam"]["export"]
-    fields = {k: _fields(d) for k, d in tables.items()}
-    rows = [(k.upper(), f["name"], f["title"], f["type"], f["description"])
-            for k in tables for f in fields[k]]  # fmt: skip
-    rows = pd.DataFrame(rows, columns=["dataset", "variable", "label", "type", "description"])
-    tables_all = {**tables, "dictionary": rows}
-    texts = {f"{k}.csv": d.to_csv(index=False, lineterminator="\n") for k, d in tables_all.items()}
-    resources = [{"name": k, "path": f"{k}.csv", "format": "csv", "mediatype": "text/csv",
-                  "schema": {"fields": fields.get(k) or _fields(d), **spec["keys"].get(k, {})}}
-                 for k, d in tables_all.items()]  # fmt: skip
-    package = {**spec["package"], "resources": resources}
-    texts["datapackage.json"] = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
-    paths = [out / name for name in [*texts, *(f"{k}.xpt" for k in tables)]]
-    if all(p.is_file() for p in paths) and all((out / k).read_text() == texts[k] for k in texts):
-        return paths
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in texts.items():
-        (out / name).write_text(text, encoding="utf-8")
-    for name, d in tables.items():  # SAS transport: numbers are doubles
-        d = d.astype({v: float for v in d.columns if d[v].dtype.kind == "i"})
-        labels = [f["title"] for f in fields[name]]
-        pyreadstat.write_xport(d, str(out / f"{name}.xpt"), file_format_version=5,
-                               table_name=name.upper(), column_labels=labels)  # fmt: skip
-    return paths
-
-
-if __name__ == "__main__":  # python -m analysis.data.adam [directory]: the book's tables
-    from . import load_tables
-
-    directory = Path(sys.argv[1] if len(sys.argv) > 1 else config.BUILD_DIR / "adam")
-    print(f"ADaM datasets: {len(export(*load_tables(), directory))} files in {directory}")
+if __name__ == "__main__":  # the writer, `make adam`, is scripts/export_adam.py
+    runpy.run_path(str(config.ROOT / "scripts" / "export_adam.py"), run_name="__main__")

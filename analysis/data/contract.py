@@ -48,8 +48,16 @@ class ContractWarning(UserWarning):
 
 
 _f = lambda s: s.to_numpy(dtype=float, na_value=np.nan)  # noqa: E731
-_b = lambda s, missing=False: s.to_numpy(dtype=bool, na_value=missing)  # noqa: E731
-_given = lambda s: s.to_numpy() != "" if s.dtype == object else s.notna().to_numpy()  # noqa: E731
+_dated = lambda t: np.asarray(pd.Index(t, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)  # noqa: E731
+
+
+def _holds(d: pd.DataFrame, clause: dict) -> np.ndarray:
+    """Which rows meet every condition of a clause: column -> a value, ``given`` or ``empty``."""
+    out = np.ones(len(d), bool)
+    for c, v in clause.items():
+        given = d[c].to_numpy() != "" if d[c].dtype == object else d[c].notna().to_numpy()
+        out &= given == (v == "given") if v in ("given", "empty") else _f(d[c]) == float(v)
+    return out
 
 
 def _repeated(values: pd.Series, by: pd.Series | None = None) -> np.ndarray:
@@ -77,32 +85,18 @@ def _grade5_died(d, pid, grade, cohort):
     return ok
 
 
-#: The checks the rules of ``dictionary.yml`` name: (table, *columns, cohort) -> True if fine.
+#: The checks of the rules that are neither ``never`` nor ``le``: (table, *columns, cohort) -> ok.
 CHECKS = {
-    "le": lambda d, a, b, c: ~(_f(d[a]) > _f(d[b])),
-    "iff": lambda d, a, b, c: d[a].isna().to_numpy() | (_b(d[a]) == _given(d[b])),
-    "implies": lambda d, a, b, c: ~(_b(d[a]) & ~_b(d[b], True)),
-    "death_iff_cause":
-        lambda d, e, b, c: d[e].isna().to_numpy() | ((_f(d[e]) == 1) == _given(d[b])),
-    "after_hsct_needs_hsct": lambda d, a, b, c: ~(~_b(d[a], True) & _given(d[b])),
-    "rfs_event_if_relapse": lambda d, a, b, c: ~(_b(d[a]) & _b(d["cr"]) & (_f(d[b]) == 0)),
-    "rfs_event_needs_relapse_or_death":
-        lambda d, e, r, o, c: ~((_f(d[e]) == 1) & ~_b(d[r], True) & (_f(d[o]) == 0)),
-    "days_match_months": lambda d, a, b, c: ~(_f(d[a]) / DAYS_PER_MONTH > _f(d[b]) + 0.1),
     "in_cohort": _in_cohort,
     "one_row_per_event": lambda d, p, e, c: ~_repeated(d[p], d[e]),
     "grade5_died": _grade5_died,
-}  # fmt: skip
+}
 
 
 def rules_table() -> pd.DataFrame:
     """Every rule of the contract beyond single columns, as a tidy DataFrame."""
     rows = [(r.get("table", "cohort"), r["id"], ", ".join(r["columns"]), r["text"]) for r in RULES]
     return pd.DataFrame(rows, columns=["table", "rule", "columns", "expected"])
-
-
-def _dated(texts) -> np.ndarray:
-    return np.asarray(pd.Index(texts, dtype=object).str.contains(_DATE_IN_TEXT), dtype=bool)
 
 
 def _personal(texts) -> np.ndarray:
@@ -121,11 +115,8 @@ def _refused(spec, value: str) -> tuple[str, str]:
         return "mixed", ""
     if _DATE_VALUE.fullmatch(value):
         return "date_value", ""
-    if re.fullmatch(r"-?\d+,\d+", value):
-        return "text", msg("mixed_comma")
-    if re.fullmatch(r"-?\d+(?:\.\d+)?\s*[^\d\s.,-].*", value):
-        return "text", msg("unit_in_value")
-    return "text", msg("boolean_hint") if spec.type == "boolean" else ""
+    hints = [msg(k) for k, p in load()["hints"].items() if re.fullmatch(p, value)]
+    return "text", (hints or [msg("boolean_hint") if spec.type == "boolean" else ""])[0]
 
 
 def _tokens(name: str) -> list[str]:
@@ -142,12 +133,6 @@ def identifier_kind(name: str) -> str | None:
     return next((k for k in kinds if k), None)
 
 
-def _date_name(name: str) -> str | None:
-    if "dob" in _tokens(name) or "birth" in name.lower() or "出生" in name:
-        return "birth"
-    return "date" if "date" in name.lower() or "日期" in name else None
-
-
 def display_path(path) -> str:
     """``path`` relative to the working directory if it is inside it."""
     full, here = Path(path).resolve(), Path.cwd().resolve()
@@ -155,43 +140,38 @@ def display_path(path) -> str:
 
 
 def read_map(path) -> tuple[dict, list[str]]:
-    """A column map (``data/examples/columns.yml``) as ``{table: (columns, values)}`` and its
-    problems; ``columns``: header -> book column, ``values``: column -> {label: book value}."""
+    """A column map as ``{table: (header -> column, column -> {label: value})}``, problems."""
+    where, out, problems = display_path(path), {}, []
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         doc = {"cohort": doc} if {"columns", "values"} & set(doc) else doc
-        out = {t: _map_section(dict(doc.get(t) or {}), t) for t in FIELDS}
+        for table, fields in FIELDS.items():
+            section, labels = dict(doc.get(table) or {}), {}
+            columns = dict(section.get("columns") or {})
+            columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
+            for target in dict.fromkeys(columns.values()):
+                headers = [f"'{h}'" for h, t in columns.items() if t == target]
+                if target not in fields:
+                    kw = dict(header=headers[0], target=target, table=table)
+                    problems.append(msg("map_target", **kw))
+                if len(headers) > 1:
+                    problems.append(msg("map_twice", headers=" and ".join(headers), target=target))
+            for column, pairs in dict(section.get("values") or {}).items():
+                if column not in fields:
+                    problems.append(msg("map_values_column", column=column, table=table))
+                    continue
+                spec, labels[column] = fields[column], {}
+                for label, value in dict(pairs).items():
+                    text = str(value).lower() if isinstance(value, bool) else str(value).strip()
+                    if not text or io.parse_levels(spec, pd.Index([text]))[1][0]:
+                        expected = spec.expected.split(";")[0].removesuffix(", or empty")
+                        kw = dict(column=column, label=label, value=text, expected=expected)
+                        problems.append(msg("map_value", **kw))
+                    labels[column][str(label).strip().lower()] = text
+            out[table] = columns, labels
     except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
-        return {}, [
-            f"{display_path(path)}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))
-        ]
-    problems = [f"{display_path(path)}: {p}" for t in FIELDS for p in out[t][2]]
-    return {t: out[t][:2] for t in FIELDS}, problems
-
-
-def _map_section(section: dict, table: str) -> tuple[dict, dict, list[str]]:
-    fields, problems, labels = FIELDS[table], [], {}
-    columns = dict(section.get("columns") or {})
-    columns = {str(k).strip(): str(v).strip() for k, v in columns.items()}
-    for target in dict.fromkeys(columns.values()):
-        headers = [f"'{h}'" for h, t in columns.items() if t == target]
-        if target not in fields:
-            problems.append(msg("map_target", header=headers[0], target=target, table=table))
-        if len(headers) > 1:
-            problems.append(msg("map_twice", headers=" and ".join(headers), target=target))
-    for column, pairs in dict(section.get("values") or {}).items():
-        if column not in fields:
-            problems.append(msg("map_values_column", column=column, table=table))
-            continue
-        spec, labels[column] = fields[column], {}
-        for label, value in dict(pairs).items():
-            text = str(value).lower() if isinstance(value, bool) else str(value).strip()
-            if not text or io.parse_levels(spec, pd.Index([text]))[1][0]:
-                expected = spec.expected.split(";")[0].removesuffix(", or empty")
-                problems.append(msg("map_value", column=column, label=label, value=text,
-                                    expected=expected))  # fmt: skip
-            labels[column][str(label).strip().lower()] = text
-    return columns, labels, problems
+        return {}, [f"{where}: " + msg("map_unreadable", exc=" ".join(str(exc).split()))]
+    return out, [f"{where}: {p}" for p in problems]
 
 
 class _Table:
@@ -282,11 +262,9 @@ class _Table:
             codes, cats = io.levels(raw[c][empty])
             empty[empty] = ~np.append(np.asarray(cats != "", dtype=bool), False)[codes]
         self.raw = raw[~empty] if empty.any() else raw
-        if self.raw.empty and self.kind == "cohort":
-            return self.file(msg("no_rows"))
-        if self.raw.empty:
+        if self.raw.empty and self.kind != "cohort":
             self.warn(msg("no_events"))
-        return True
+        return self.kind != "cohort" or not self.raw.empty or self.file(msg("no_rows"))
 
     def guard(self) -> None:
         """The privacy guard, and the columns that are extra, missing or left out."""
@@ -294,14 +272,15 @@ class _Table:
         for c in extra:
             codes, cats = io.levels(self.raw[c])
             hits = np.asarray(cats.str.fullmatch(_DATE_VALUE), dtype=bool)
+            birth = "dob" in _tokens(c) or "birth" in c.lower() or "出生" in c
             if kind := identifier_kind(c):
                 self.file(msg("identifier", name=c, kind=kind))
             elif self.adam:
                 ignored.append(c)
-            elif (date := _date_name(c)) or hits.any():
+            elif birth or "date" in c.lower() or "日期" in c or hits.any():
                 row = self.raw.index[np.append(hits, False)[codes]][0] if hits.any() else None
                 example = f" (row {row}: '{self.cell(row, c)}')" if hits.any() else ""
-                how = msg("to_age" if date == "birth" else "to_months")
+                how = msg("to_age" if birth else "to_months")
                 self.file(msg("date_column", name=c, example=example, how=how))
             else:
                 unmapped = f" and not mapped by {self.map_label}" if self.map_label else ""
@@ -310,9 +289,8 @@ class _Table:
             self.raw = self.raw.drop(columns=ignored)
             self.warn(msg("adam_ignored", names=", ".join(ignored)))
         left_out = [n for n in self.fields if n not in self.raw.columns]
-        for spec in [self.fields[n] for n in left_out if n not in self.unmapped]:
-            if not spec.required:
-                continue
+        lacking = [n for n in left_out if n not in self.unmapped and self.fields[n].required]
+        for spec in [self.fields[n] for n in lacking]:
             close = [c for c in extra if c.lower() == spec.name.lower()]
             close += difflib.get_close_matches(spec.name, extra, 1, 0.8)
             hint = msg("close_hint", found=close[0], name=spec.name) if close else ""
@@ -359,10 +337,9 @@ class _Table:
         self.ids = set(t.to_numpy().tolist())
         if len(self.ids) == len(t):
             return
-        twice = _repeated(t) & (t.to_numpy() != "")
-        for value, rows in pd.Series(self.raw.index[twice]).groupby(
-            t.to_numpy()[twice], sort=False
-        ):
+        twice = t.duplicated(keep=False).to_numpy() & (t.to_numpy() != "")
+        groups = pd.Series(self.raw.index[twice]).groupby(t[twice].to_numpy(), sort=False)
+        for value, rows in groups:
             rows = list(rows)
             where = f"{self.label}, rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
             text = msg("unique", where=f"{where}, column 'patient_id'", value=value, n=len(rows))
@@ -371,14 +348,20 @@ class _Table:
     def check_rules(self, cohort: _Table | None = None) -> None:
         """The rules that tie columns (or, with ``cohort``, the two tables) together."""
         for rule in RULES:
-            columns, check = rule["columns"], rule["check"]
+            columns, check = rule["columns"], rule.get("check")
             if rule.get("table", "cohort") != self.kind or self.absent & set(columns):
                 continue
             if check in ("in_cohort", "grade5_died") and cohort is None:
                 continue
-            ok = CHECKS[check](self.typed, *columns, cohort)
-            for c in [c for c in columns if c in self.bad]:
-                ok = ok | self.bad[c]
+            d = self.typed
+            if "never" in rule:
+                ok = ~np.logical_or.reduce([_holds(d, clause) for clause in rule["never"]])
+            elif check == "le":
+                scale = getattr(config, rule.get("scale", ""), 1)
+                ok = ~(_f(d[columns[0]]) / scale > _f(d[columns[1]]) + rule.get("slack", 0))
+            else:
+                ok = CHECKS[check](d, *columns, cohort)
+            ok = np.logical_or.reduce([ok, *(self.bad[c] for c in columns if c in self.bad)])
             if not ok.all():
                 text = rule["text"] + f" ({self.cohort_label})" * (check == "in_cohort")
                 self.rows(self.raw.index[~ok], columns[0], rule["id"], columns=columns, text=text)
@@ -443,9 +426,7 @@ def _adam_tables(directory: Path, ae_path, maps: dict, most: int) -> list[_Table
 
 
 def validate_tables(cohort_path, ae_path=None, *, column_map=None, max_per_rule=MAX_PER_RULE):
-    """``(cohort, ae)`` checked and typed; ``cohort_path`` a CSV, Excel (``file.xlsx#sheet``) or
-    ADaM directory, ``column_map`` a YAML map.  The cohort has every dictionary column (extra
-    ones as text); :class:`ContractError` lists every problem, :class:`ContractWarning` warns."""
+    """``(cohort, ae)`` checked and typed (a file, or ADaM directory); :class:`ContractError`."""
     maps, problems = read_map(column_map) if column_map else ({}, [])
     if problems:
         raise ContractError(problems)

@@ -30,9 +30,7 @@ def as_bool(s: pd.Series) -> np.ndarray:
 
 
 def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
-    """Every dictionary column; those left out (``absent``, or not in ``cohort``) derived where
-    unambiguous (``derived`` in dictionary.yml), else missing; ``attrs["derived"]`` and
-    ``attrs["not_recorded"]`` name them."""
+    """Every dictionary column: those left out derived where unambiguous, else missing (attrs)."""
     absent = [n for n in COHORT_FIELDS if n not in cohort.columns or n in set(absent)]
     out = cohort.copy() if absent else cohort
     for name in absent:
@@ -53,43 +51,26 @@ def complete(cohort: pd.DataFrame, absent=()) -> pd.DataFrame:
 @contextmanager
 def flags_cached(cohort: pd.DataFrame):
     """Within the block, :func:`flags` of ``cohort`` is computed once (the ledger's metrics)."""
-    _CACHE[id(cohort)] = _flags(cohort)
+    _CACHE.pop(id(cohort), None)
+    _CACHE[id(cohort)] = flags(cohort)
     try:
         yield
     finally:
         _CACHE.pop(id(cohort), None)
 
 
-def flags(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Boolean flags for every subgroup the book uses: one column per key of FLAG_LABELS.
-
-    *Allo-HSCT in first remission* is a transplant before any relapse, the reading under which
-    "62.5% of the 16 patients with CR proceeded to allo-HSCT" holds (10 of 16; audit chapter).
-    """
-    cached = _CACHE.get(id(cohort))
-    return cached if cached is not None else _flags(cohort)
-
-
-def _flags(c: pd.DataFrame) -> pd.DataFrame:
+def flags(c: pd.DataFrame) -> pd.DataFrame:
+    """Boolean flags for every subgroup the book uses (``flag_*`` in dictionary.yml)."""
+    if (cached := _CACHE.get(id(c))) is not None:
+        return cached
     f = {k: as_bool(c[column]) for k, column in load()["flag_columns"].items()}
     for k, (column, op, v) in load()["flag_tests"].items():
         f[k] = as_bool(_OPS[op](c[column], getattr(config, str(v), v)))
-    with np.errstate(invalid="ignore"):
-        before_relapse = ~f["relapse"] | (c["hsct_months"] < c["relapse_months"]).to_numpy(bool)
-    pathway = c["hsct_pathway"].fillna("").astype(str).to_numpy()
-    f |= {
-        "all": np.ones(len(c), bool),
-        "hsct_first_remission": f["hsct"] & f["cr"] & before_relapse,
-    }
-    f |= {f"hsct_{p}": f["hsct"] & (pathway == p) for p in ("direct", "bridging", "salvage")}
-    f["mrd_negative_after_hsct"] &= f["hsct"]
-    f |= {k: ~f[v] for k, v in load()["flag_complements"].items()}
-    f["blasts_5_49"] = f["overt"] & ~f["high_blasts"]
-    f["no_response"] = f["overt"] & ~f["cr"]
-    # MRD-negative at last contact: an MRD response or MRD-negative after transplant, and (after
-    # any relapse) a renewed CR; alive patients are never left in relapse here
-    mrd_negative = f["mrd_response"] | f["mrd_negative_after_hsct"]
-    f["alive_cr_mrd_negative"] = f["alive"] & f["cr"] & mrd_negative
+    f["all"] = np.ones(len(c), bool)
+    f["hsct_before_relapse"] = (c["hsct_months"] < c["relapse_months"]).to_numpy(bool)
+    for k, terms in load()["flag_formulas"].items():  # a term: flag, ~flag, or flags joined by |
+        alts = [[~f[t[1:]] if t[0] == "~" else f[t] for t in term.split("|")] for term in terms]
+        f[k] = np.logical_and.reduce([np.logical_or.reduce(a) for a in alts])
     return pd.DataFrame(f, index=c.index)[list(FLAG_LABELS)]
 
 

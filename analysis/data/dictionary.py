@@ -1,7 +1,4 @@
-"""The data dictionary (``dictionary.yml``): the columns of both tables, as data.
-
-The contract is generated from it and the appendix shows it; its header explains each field.
-"""
+"""The data dictionary (``dictionary.yml``, whose header explains it): both tables' columns."""
 
 from __future__ import annotations
 
@@ -32,8 +29,7 @@ def message(key: str, **kw) -> str:
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One column: ``filled`` (no empty cell allowed), an inclusive range ``lo``-``hi``, the
-    ``choices`` of a category or code, ``codes`` (lower-case spelling -> value)."""
+    """One column; ``codes``: lower-case spelling -> value; ``filled``: no empty cell."""
 
     name: str
     type: str
@@ -75,8 +71,7 @@ class FieldSpec:
 
 
 def field_spec(entry: dict) -> FieldSpec:
-    """Parse one dictionary entry ("allowed" in words); ``ValueError`` if not understood (the
-    contract must never silently ignore a constraint)."""
+    """One dictionary entry parsed; ``ValueError`` if "allowed" is not understood."""
     name, typ, allowed = entry["name"], entry["type"], str(entry["allowed"])
     main, *conditions = [p.strip() for p in allowed.split(";")]
     items = [x.strip() for x in main.split(",")]
@@ -108,8 +103,7 @@ AE_FIELDS: dict[str, FieldSpec] = {e["name"]: field_spec(e) for e in load()["adv
 
 
 def data_dictionary(table: str = "cohort") -> pd.DataFrame:
-    """The dictionary of ``"cohort"`` or ``"adverse_events"``: ``column``, ``type``, ``unit``,
-    ``allowed values``, ``meaning``, ``required``, ``derived``, ``adam``, ``chapters``."""
+    """The dictionary of ``"cohort"`` or ``"adverse_events"`` as a table (one row a column)."""
     keys = ["name", "type", "unit", "allowed", "meaning", "required", "derived", "adam", "chapters"]
     d = pd.DataFrame(load()[table]).reindex(columns=keys).fillna("").astype({"allowed": str})
     d["required"] = d["required"].map({True: "required", False: "optional"})

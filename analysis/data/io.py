@@ -1,14 +1,12 @@
-"""The one reader of table files (CSV, Excel, SAS transport), typing by the dictionary, writing.
-
-:func:`read_table` refuses what it cannot read safely, saying how to fix it; :func:`convert`
-accepts the everyday spellings of ``dictionary.yml`` and nothing ambiguous.
-"""
+"""The one reader of table files (CSV, Excel, SAS transport): :func:`read_table` refuses what
+it cannot read safely, :func:`convert` types by the dictionary (its everyday spellings only)."""
 
 from __future__ import annotations
 
 import re
 import zipfile
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +35,7 @@ def split_sheet(path) -> tuple[Path, str]:
 
 
 def read_table(path, fields: dict[str, FieldSpec] = COHORT_FIELDS) -> pd.DataFrame:
-    """A CSV (UTF-8), Excel (``file.xlsx#sheet``) or ``.xpt`` file as categorical text columns,
-    rows numbered as a spreadsheet does; ``attrs["notes"]``: the sheet read; :class:`Unreadable`.
-    """
+    """A CSV, Excel (``file.xlsx#sheet``) or ``.xpt`` file as text, rows numbered as in a sheet."""
     path, sheet = split_sheet(path)
     suffix = path.suffix.lower()
     if not path.exists() or path.is_dir():
@@ -189,10 +185,7 @@ def strip(values: np.ndarray) -> np.ndarray:
 
 
 def convert(spec: FieldSpec, s: pd.Series, refuse=None) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """A raw column as its dictionary type; which cells are invalid, which empty (both missing).
-
-    ``refuse`` (texts -> bool array) marks further texts invalid (dates in free text).
-    """
+    """A raw column typed; which cells are invalid (or ``refuse``d), which empty."""
     if spec.type == "string" and not isinstance(s.dtype, pd.CategoricalDtype):
         values = strip(s.to_numpy(dtype=object))
         bad = refuse(values) if refuse else np.zeros(len(s), bool)
@@ -233,9 +226,8 @@ def parse_cohort(raw: pd.DataFrame, fields=COHORT_FIELDS) -> pd.DataFrame:
     return pd.DataFrame(cols).reset_index(drop=True)
 
 
-def parse_adverse_events(raw: pd.DataFrame) -> pd.DataFrame:
-    """:func:`parse_cohort` for the adverse-event table."""
-    return parse_cohort(raw, AE_FIELDS)
+#: :func:`parse_cohort` for the adverse-event table.
+parse_adverse_events = partial(parse_cohort, fields=AE_FIELDS)
 
 
 def _cell(column: str, value) -> str:
