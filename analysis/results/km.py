@@ -84,13 +84,13 @@ def steps(data: pd.DataFrame, split: str | None = None, population: str = "all p
 
 def risk_table(data: pd.DataFrame, split: str | None, at, population: str = "all patients"):
     """``role``, ``label``, ``time`` (each of ``at``), ``at_risk`` (time >= t, as lifelines),
-    cumulative ``censored`` and ``events`` (time <= t) of each curve."""
+    cumulative ``censored`` and ``events`` before t (time < t): the three add up to n."""
     at, t, e = np.asarray(at, float), data["time"].to_numpy(float), data["event"].to_numpy(int)
     return pd.concat([pd.DataFrame({
         "role": g.role, "label": g.short, "time": at,
         "at_risk": survival.at_risk_counts(t[g.mask], at),
-        "censored": np.searchsorted(np.sort(t[g.mask & (e == 0)]), at, "right"),
-        "events": np.searchsorted(np.sort(t[g.mask & (e == 1)]), at, "right"),
+        "censored": np.searchsorted(np.sort(t[g.mask & (e == 0)]), at, "left"),
+        "events": np.searchsorted(np.sort(t[g.mask & (e == 1)]), at, "left"),
     }) for g in groups(data, split, population)], ignore_index=True)  # fmt: skip
 
 

@@ -20,9 +20,18 @@ PANELS: dict[str, dict[str, km.Panel]] = {
     end: {k: km.Panel(**v) for k, v in panels.items()}
     for end, panels in km.LABELS["panels"]["survival"].items()
 }
-#: Day the MRD response is dated (our reading): the marrow assessment "within two weeks
-#: after" the 28-day infusion (Materials and methods, *Blinatumomab treatment*); in months.
-MRD_DAYS = config.INFUSION_DAYS + config.MRD_ASSESSMENT_DAYS
+
+
+def mrd_response_day(cycles) -> np.ndarray:
+    """Day an MRD response is dated (our reading): the assessment "within two weeks after" the
+    infusion (Materials and methods) of the last cycle it can follow, cycle ``min(cycles, 2)``."""
+    last = np.clip(np.asarray(cycles, float), 1, config.MRD_RESPONSE_CYCLES)
+    last = np.nan_to_num(last, nan=config.MRD_RESPONSE_CYCLES)  # cycles not recorded: the latest
+    return (last - 1) * config.CYCLE_DAYS + config.INFUSION_DAYS + config.MRD_ASSESSMENT_DAYS
+
+
+#: The latest day a response can be dated (after the second cycle), the MRD landmark; in months.
+MRD_DAYS = int(mrd_response_day(config.MRD_RESPONSE_CYCLES))
 MRD_LANDMARK = MRD_DAYS / config.DAYS_PER_MONTH
 #: OS by MRD response as the paper compares it (1d), from the landmark on, and within CR.
 MRD_PANELS = {"1d": PANELS["os"]["1d"],
@@ -110,12 +119,13 @@ def followup(cohort: pd.DataFrame) -> dict[str, str]:
 
 def mrd_periods(cohort: pd.DataFrame) -> pd.DataFrame:
     """OS as counting-process rows (``start``, ``stop``, ``event``, ``responder``): a responder
-    counts as a non-responder until :data:`MRD_LANDMARK`, when the response is dated."""
+    counts as a non-responder until the response is dated (:func:`mrd_response_day`)."""
     d = km.endpoint_data(cohort, "os")
-    late = d["mrd_response"].to_numpy(bool) & (d["time"].to_numpy(float) > MRD_LANDMARK)
-    before = d.assign(start=0.0, stop=np.where(late, MRD_LANDMARK, d["time"]),
+    dated = mrd_response_day(cohort.loc[d.index, "cycles"].astype(float)) / config.DAYS_PER_MONTH
+    late = d["mrd_response"].to_numpy(bool) & (d["time"].to_numpy(float) > dated)
+    before = d.assign(start=0.0, stop=np.where(late, dated, d["time"]),
                       event=np.where(late, 0, d["event"]), responder=False)  # fmt: skip
-    after = d[late].assign(start=MRD_LANDMARK, stop=d["time"][late], responder=True)
+    after = d[late].assign(start=dated[late], stop=d["time"][late], responder=True)
     periods = pd.concat([before, after], ignore_index=True)
     return periods[["start", "stop", "event", "responder"]]
 
@@ -162,6 +172,7 @@ def mrd_texts(cohort: pd.DataFrame) -> dict[str, str]:
     return {f"mrd_{k.replace(' ', '_')}_{x}": v for k, t in tests.items()
             for x, v in zip(("p", "hr"), t["text"].split("\n"))} | {  # fmt: skip
         "mrd_day": str(MRD_DAYS), "mrd_landmark": fmt.months(MRD_LANDMARK),
+        "mrd_day_first": str(int(mrd_response_day(1))),
         "mrd_kept": km.sentence("mrd_kept", kept, kept=int((~early).sum()), n=len(os_),
                                 early=fmt.count_phrase(int(early.sum()), "patient")),
         "mrd_finding": km.sentence("mrd_finding", finding),
