@@ -14,13 +14,3 @@ Read it top-down, in layers; a layer imports only the layers above it in this li
 from . import config, format
 from .data import load_adverse_events, load_cohort
 from .paper import chapter_report, compare, load_ledger
-
-__all__ = [
-    "config",
-    "format",
-    "load_adverse_events",
-    "load_cohort",
-    "chapter_report",
-    "compare",
-    "load_ledger",
-]

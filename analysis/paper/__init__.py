@@ -12,13 +12,3 @@
 
 from . import ledger, metrics
 from .ledger import chapter_report, compare, discrepancy, load_discrepancies, load_ledger
-
-__all__ = [
-    "ledger",
-    "metrics",
-    "chapter_report",
-    "compare",
-    "discrepancy",
-    "load_discrepancies",
-    "load_ledger",
-]

@@ -18,12 +18,6 @@ from ..paper import load_ledger
 from ..stats import proportions, survival
 from . import km
 
-__all__ = ["TEXTS", "CI_METHODS", "LANDMARK", "GROUPINGS", "say", "response_cis", "ci_table",
-           "followup", "competing_risks_data", "competing_risks", "competing_risks_summary",
-           "texts", "cif_figure_data", "times_recorded", "transplant_periods", "landmark_data",
-           "transplant_time", "transplant_comparison", "transplant_table", "transplant_texts",
-           "landmark_figure_data", "simon_makuch_figure_data"]  # fmt: skip
-
 TEXTS = yaml.safe_load((config.PACKAGE / "results" / "sensitivity.yml").read_text("utf-8"))
 #: Interval methods compared (:func:`analysis.stats.proportions.proportion_ci`).
 CI_METHODS = ("exact", "wilson", "jeffreys")

@@ -10,18 +10,3 @@
 from . import consistency, proportions, survival
 from .proportions import compare_proportions, fisher_exact, median_range, proportion
 from .survival import hazard_ratio, kaplan_meier, logrank, median_ci, survival_at
-
-__all__ = [
-    "consistency",
-    "proportions",
-    "survival",
-    "compare_proportions",
-    "fisher_exact",
-    "median_range",
-    "proportion",
-    "hazard_ratio",
-    "kaplan_meier",
-    "logrank",
-    "median_ci",
-    "survival_at",
-]
