@@ -1,11 +1,9 @@
 """Layer 6: verify the book by re-execution (``make verify`` / ``python -m analysis.verify``).
 
-It checks the data contract, re-executes every chapter of ``_toc.yml`` in a fresh kernel
-without cache (two at a time), recomputes the ledger (also written to
-``_build/verify/ledger_report.csv``) and compares the data every figure and numbered table
-saves (:func:`analysis.display.save_source_data`) with the previous run's.  It fails if a
-chapter fails, a figure's or table's data changed while the inputs (data, package code,
-chapters) did not, or (unless ``--allow-differences``) a published number is not reproduced.
+Checks the data contract, re-executes every chapter in a fresh kernel, recomputes the ledger
+and compares every figure's and table's source data with the previous run's; fails if a
+chapter fails, such data changed while the inputs did not, or (unless
+``--allow-differences``) a published number is not reproduced.
 """
 
 from __future__ import annotations

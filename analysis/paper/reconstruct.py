@@ -27,6 +27,7 @@ import yaml
 
 from .. import config
 from ..config import DAYS_PER_MONTH
+from ..data import data_dictionary
 from ..stats.consistency import grim, km_feasibility, prints_as
 from ..stats.consistency import logrank_screen as logrank_pvalues
 from ..stats.proportions import fisher_exact
@@ -435,48 +436,32 @@ def _assemble(rng, t, e, hsct, days, rel, ph, high):
     car_t_months = np.full(n, np.nan)
     car_t_months[_IX["N2"]] = t[_IX["N2"]] - _draw(rng, 0.2, min(1.0, t[_IX["N2"]] - 1.8))
     car_t_months[_IX["N3"]] = _draw(rng, 2.3, t[_IX["N3"]] - 0.5)
-    order = rng.permutation(n)
-    ids = [""] * n
-    for rank, i in enumerate(order):
-        ids[i] = f"P{rank + 1:02d}"
+    ids = [f"P{rank + 1:02d}" for rank in np.argsort(rng.permutation(n))]
     rfs_t = np.where(np.isnan(rel), t, rel)
     rfs_e = np.where(np.isnan(rel), e, 1)
-    cohort = pd.DataFrame(
-        {
-            "patient_id": ids,
-            "sex": np.where(sex_male, "male", "female"),
-            "age_years": ages.astype(int),
-            "ph_positive": ph,
-            "months_diagnosis_to_blinatumomab": months.astype(int),
-            "prior_allo_hsct": _PRIOR,
-            "prior_car_t": car_t_prior,
-            "marrow_blasts_pct": blasts,
-            "extramedullary_disease": emd,
-            "mrd_positive_at_start": np.ones(n, bool),
-            "cycles": [r.cycles for r in ROLES],
-            "cr": _CR,
-            "mrd_response": _MRD,
-            "allo_hsct_after": ~np.isnan(hsct),
-            "hsct_pathway": [r.pathway for r in ROLES],
-            "pre_hsct_therapy": [r.pre_hsct_therapy for r in ROLES],
-            "days_to_hsct": pd.array(np.where(np.isnan(days), pd.NA, days), dtype="Int64"),
-            "hsct_months": np.round(hsct, 1),
-            "mrd_negative_after_hsct": pd.array(
-                np.where(np.isnan(hsct), pd.NA, True), dtype="boolean"
-            ),
-            "car_t_after": [r.car_t_after for r in ROLES],
-            "car_t_months": np.round(car_t_months, 1),
-            "relapse": ~np.isnan(rel),
-            "relapse_site": [r.relapse_site for r in ROLES],
-            "relapse_months": np.round(rel, 1),
-            "os_months": np.round(t, 1),
-            "os_event": e.astype(int),
-            "rfs_months": np.where(_CR, np.round(rfs_t, 1), np.nan),
-            "rfs_event": pd.array(np.where(_CR, rfs_e, pd.NA), dtype="Int64"),
-            "cause_of_death": [r.cause_of_death for r in ROLES],
-            "course": [r.course for r in ROLES],
-        }
-    )
+    roles = pd.DataFrame(ROLES).rename(columns={"pathway": "hsct_pathway"})
+    cohort = roles.assign(
+        patient_id=ids,
+        sex=np.where(sex_male, "male", "female"),
+        age_years=ages.astype(int),
+        ph_positive=ph,
+        months_diagnosis_to_blinatumomab=months.astype(int),
+        prior_car_t=car_t_prior,
+        marrow_blasts_pct=blasts,
+        extramedullary_disease=emd,
+        mrd_positive_at_start=np.ones(n, bool),
+        allo_hsct_after=~np.isnan(hsct),
+        days_to_hsct=pd.array(np.where(np.isnan(days), pd.NA, days), dtype="Int64"),
+        hsct_months=np.round(hsct, 1),
+        mrd_negative_after_hsct=pd.array(np.where(np.isnan(hsct), pd.NA, True), dtype="boolean"),
+        car_t_months=np.round(car_t_months, 1),
+        relapse=~np.isnan(rel),
+        relapse_months=np.round(rel, 1),
+        os_months=np.round(t, 1),
+        os_event=e.astype(int),
+        rfs_months=np.where(_CR, np.round(rfs_t, 1), np.nan),
+        rfs_event=pd.array(np.where(_CR, rfs_e, pd.NA), dtype="Int64"),
+    )[list(data_dictionary("cohort")["column"])]
     ae = _adverse_events(
         rng, ids, _OVERT, high, cohort["cycles"].to_numpy(), ages > 18, ~np.isnan(hsct)
     )
