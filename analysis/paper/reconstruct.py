@@ -122,14 +122,8 @@ def order_skeletons(target_p: float | None = None) -> np.ndarray:
             if kaplan_meier(np.arange(1.0, 20.0), e)["survival"].min() <= 0.5:
                 continue  # the median would be reached
             dpos, cpos = np.flatnonzero(e == 1), np.flatnonzero(e == 0)
-            labels = []
-            for dn in itertools.combinations(dpos, 4):
-                for cn in itertools.combinations(cpos, 3):
-                    g = np.zeros(19, dtype=bool)
-                    g[list(dn)] = True
-                    g[list(cn)] = True
-                    labels.append(g)
-            labels = np.array(labels)
+            pairs = itertools.product(*map(itertools.combinations, (dpos, cpos), (4, 3)))
+            labels = np.array([np.isin(np.arange(19), dn + cn) for dn, cn in pairs])
             p = logrank_pvalues(np.arange(1.0, 20.0), e, ~labels)
             for g in labels[np.round(p, 3) == target_p]:
                 out.append([("n" if gi else "r") + s for gi, s in zip(g, seq)])
@@ -204,9 +198,7 @@ def _draw_candidate(rng, skeleton, ordered):
     hsct["D7"] = (CYCLE_DAYS + dmax) / DAYS_PER_MONTH
 
     lb = {"L1": 2.4, "L2": 1.7, "S1": 8.5, "S2": 8.5, "N1": 1.7, "N2": 2.0, "N3": 2.8}
-    for k in _ALIVE_HSCT:
-        lb[k] = _on_grid(hsct[k] + 1.0)
-    lb["D7"] = _on_grid(hsct["D7"] + 1.0)
+    lb |= {k: _on_grid(hsct[k] + 1.0) for k in (*_ALIVE_HSCT, "D7")}
     r5_lo = max(1.4, c1 + 0.1)
     lb["D5"] = r5_lo + 1.5
     r6_lo = max(_on_grid(hsct["D6"] + 2.0), c1 + 0.1)
@@ -233,9 +225,7 @@ def _draw_candidate(rng, skeleton, ordered):
         k = eligible[int(rng.integers(len(eligible)))]
         role_at[j] = k
         free[skeleton[j]].remove(k)
-    t = np.empty(n)
-    for j, k in enumerate(role_at):
-        t[_IX[k]] = ordered[j]
+    t = np.asarray(ordered, float)[np.argsort([_IX[k] for k in role_at])]
     rel = {
         "D7": _draw(rng, max(1.2, c1 + 0.1), min(2.5, upper, hsct["D7"] - 1.0)),
         "D5": _draw(rng, r5_lo, min(t[_IX["D5"]] - 1.5, upper)),
@@ -244,14 +234,7 @@ def _draw_candidate(rng, skeleton, ordered):
     if any(v is None for v in rel.values()):
         return None
     e = np.array([int(r.died) for r in ROLES])
-    hs = np.full(n, np.nan)
-    dd = np.full(n, np.nan)
-    rl = np.full(n, np.nan)
-    for k, v in hsct.items():
-        hs[_IX[k]] = v
-        dd[_IX[k]] = day[k]
-    for k, v in rel.items():
-        rl[_IX[k]] = v
+    hs, dd, rl = (np.array([m.get(k, np.nan) for k in _KEYS], float) for m in (hsct, day, rel))
     return t, e, hs, dd, rl
 
 
