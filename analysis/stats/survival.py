@@ -254,19 +254,14 @@ def reverse_km_median(time, event) -> float:
     return median_ci(t, 1 - e)[0]
 
 
-def _entry_fits(start, stop, event, group) -> dict[bool, KaplanMeierFitter]:
-    start, stop = np.asarray(start, float), np.asarray(stop, float)
-    event, group = np.asarray(event, int), np.asarray(group, bool)
-    if not (start.shape == stop.shape == event.shape == group.shape) or start.ndim != 1:
+def _periods(start, stop, event, group):
+    st, sp = np.asarray(start, float), np.asarray(stop, float)
+    ev, g = np.asarray(event, int), np.asarray(group, bool)
+    if not (st.shape == sp.shape == ev.shape == g.shape) or st.ndim != 1:
         raise ValueError("start, stop, event and group must be 1-d arrays of equal length")
-    if (stop < start).any():
+    if (sp < st).any():
         raise ValueError("every period needs start <= stop")
-    fits = {}
-    for g in (False, True):
-        m = group == g
-        if m.any():
-            fits[g] = KaplanMeierFitter().fit(stop[m], event[m], entry=start[m])
-    return fits
+    return st, sp, ev, g
 
 
 def simon_makuch(start, stop, event, group) -> pd.DataFrame:
@@ -283,7 +278,10 @@ def simon_makuch(start, stop, event, group) -> pd.DataFrame:
         first entry on; the risk set is ``start < t <= stop``, as in :func:`mantel_byar`.
     """
     frames = []
-    for g, kmf in _entry_fits(start, stop, event, group).items():
+    st, sp, ev, group = _periods(start, stop, event, group)
+    for g in np.unique(group):  # False, then True
+        m = group == g
+        kmf = KaplanMeierFitter().fit(sp[m], ev[m], entry=st[m])
         et = kmf.event_table
         first = float(np.min(kmf.entry))
         keep = et.index >= first
@@ -308,9 +306,7 @@ def mantel_byar(start, stop, event, group) -> tuple[LogRankResult, HazardRatio]:
     >>> round(lr.p_value, 3)
     0.317
     """
-    _entry_fits(start, stop, event, group)  # validation
-    st, sp = np.asarray(start, float), np.asarray(stop, float)
-    ev, g = np.asarray(event, int), np.asarray(group, bool)
+    st, sp, ev, g = _periods(start, stop, event, group)
     times = np.unique(sp[ev == 1])
 
     def at_risk(m):  # start < t <= stop, counted by sorting: n x T never materialised
