@@ -56,8 +56,6 @@ class Table:
     that does not fit the line.  Past :data:`LONG_ROWS` rows or :data:`LONG_LINES` lines it is
     a ``longtable``; empty cells hold :data:`EMPTY_CELL` (an empty LaTeX cell is taller).
 
-    Examples
-    --------
     >>> import pandas as pd
     >>> print(Table(pd.DataFrame({"arm": ["A"], "n": [3]}), caption="Patients").to_markdown())
     ~~~{table} Patients
@@ -232,8 +230,6 @@ def column_widths(header: list[str], rows: list[list[str]]) -> list[int]:
     most :data:`SHORT_CELL` keeps its width, the others get their longest word (at least
     :data:`MIN_TEXT`) and share the rest in proportion to their longest cells.
 
-    Examples
-    --------
     >>> column_widths(["measure", "paper"], [["patients analysed" * 5, "19"]])
     [85, 10]
     """
@@ -264,12 +260,12 @@ def table_lines(header: list[str], rows: list[list[str]], widths: list[int] | No
     return height(header, HEADER_SCALE) + sum(height(r) for r in rows)
 
 
-def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
+def save_source_data(name: str | None, data: pd.DataFrame) -> Path | None:
     """Write ``data`` as ``<name>.csv`` into the build's source-data directory
     (``BOOK_SOURCE_DATA``, set by ``make html``, which links it under the figure or table);
-    returns the path, or ``None`` outside such a build."""
+    returns the path, or ``None`` outside such a build or without a ``name``."""
     out = config.source_data_dir()
-    if out is None:
+    if out is None or not name:
         return None
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.csv"
@@ -281,8 +277,6 @@ class NumberedTable(Table):
     """A :class:`Table` with a caption and a label (``tbl-...``) that Sphinx numbers; glued and
     pasted with ``{glue:md}``, ``:format: myst``; it saves its source data.
 
-    Examples
-    --------
     >>> import pandas as pd
     >>> print(NumberedTable(pd.DataFrame({"n": [3]}), "Patients", "tbl-n").to_markdown())
     ~~~{table} Patients
