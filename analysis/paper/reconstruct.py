@@ -105,12 +105,9 @@ def km_patterns() -> tuple[str, ...]:
 
 
 def order_skeletons(target_p: float | None = None) -> np.ndarray:
-    """Orders of OS times compatible with the published OS statements, shape (k, 19).
-
-    Each row gives the class of each time in order (``nD``, ``rD``, ``nC``, ``rC``: MRD
-    non-responder / responder, died / censored): 1-year OS 64.2% ± 12.1%, median not
-    reached, and the MRD log-rank P rounding to ``target_p``.
-    """
+    """Orders of OS times (k, 19) giving the published 1-year OS ± SE, an unreached median and
+    the MRD log-rank P (``target_p``): the class of each time (``nD``, ``rD``, ``nC``, ``rC``:
+    MRD non-responder / responder, died / censored)."""
     target_p = _number("os_mrd_p") if target_p is None else target_p
     out = []
     for pattern in km_patterns():
@@ -453,12 +450,8 @@ def _assemble(rng, t, e, hsct, days, rel, ph, high):
 
 
 def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
-    """Search for a cohort reproducing every published number (same seed, same cohort).
-
-    Returns ``cohort, adverse_events`` in the layout of ``data/reconstructed/`` and
-    ``report``, their ledger comparison (every row reproduced); ``quiet``: no progress
-    messages on standard error.
-    """
+    """Search for a cohort reproducing every published number (same seed, same cohort): returns
+    ``cohort, adverse_events`` (as ``data/reconstructed/``) and their ledger ``report``."""
     rng = np.random.default_rng(seed)
     progress = _progress(quiet)
     for attempt, (t, e, hsct, days, rel) in enumerate(_search_times(rng, progress), 1):

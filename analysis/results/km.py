@@ -1,9 +1,5 @@
-"""Kaplan-Meier panels: the tidy tables every survival figure and table of the book draws.
-
-A :class:`Panel` is an endpoint, perhaps restricted and split by a flag into "comparison"
-(with it) and "reference" curves (hazard ratios compare them in that order);
-:func:`figure_data` is what :mod:`analysis.figures.km` draws and ``make verify`` checks.
-"""
+"""Kaplan-Meier panels: the tidy tables every survival figure and table of the book draws; a
+:class:`Panel` splits an endpoint by a flag into "comparison" (with it) and "reference" curves."""
 
 from __future__ import annotations
 
@@ -112,11 +108,6 @@ def comparison(data: pd.DataFrame, split: str) -> dict:
     return {"p_value": lr.p_value, "statistic": lr.statistic, "hr": ci[0], "hr_lower": ci[1],
             "hr_upper": ci[2], "p_text": fmt.p_value(lr.p_value), "hr_text": fmt.ratio_ci(*ci),
             "text": "\n".join(p_hr_lines(lr.p_value, *ci))}  # fmt: skip
-
-
-def plot_text(p_value, hr, lower, upper, test: str = "log-rank") -> str:
-    """The two lines a Kaplan-Meier figure prints (:func:`p_hr_lines`), e.g. for Mantel-Byar."""
-    return "\n".join(p_hr_lines(p_value, hr, lower, upper, test))
 
 
 def summary(data, split=None, months: float = config.HORIZON_MONTHS, population="all patients"):

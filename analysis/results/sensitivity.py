@@ -322,7 +322,7 @@ def simon_makuch_figure_data(cohort, endpoint: str = "os", grouping: str = GROUP
                                 "events": (done & (ev == 1)).sum(0)}),
                   pd.DataFrame([{"table": "summary", "role": role, "label": label, "n": n,
                                  "events": int(ev.sum())}])]  # fmt: skip
-    text = km.plot_text(test.p_value, hr.ratio, hr.ci_lower, hr.ci_upper, "Mantel-Byar")
+    text = "\n".join(km.p_hr_lines(test.p_value, hr.ratio, hr.ci_lower, hr.ci_upper, "Mantel-Byar"))
     parts.append(pd.DataFrame([{"table": "test", "role": "comparison", "p_value": test.p_value,
                                 "statistic": test.statistic, "hr": hr.ratio, "text": text,
                                 "hr_lower": hr.ci_lower, "hr_upper": hr.ci_upper}]))  # fmt: skip

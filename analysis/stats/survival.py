@@ -61,15 +61,10 @@ def greenwood_se(kmf: KaplanMeierFitter) -> pd.Series:
 def kaplan_meier(time, event, *, entry=None, alpha: float = config.ALPHA) -> pd.DataFrame:
     """Kaplan-Meier estimate (lifelines) with Greenwood SEs; ``entry``: delayed entry times.
 
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`KM_COLUMNS`, a row per time of the event table (time 0 first), with
-        lifelines' log(-log) band; ``attrs["median"]`` is :func:`median_ci` of the same fit.
-        An empty group gives one row at time 0, nobody at risk, ``nan`` estimates.
+    Returns :data:`KM_COLUMNS`, a row per time of the event table (time 0 first), with
+    lifelines' log(-log) band; ``attrs["median"]`` is :func:`median_ci` of the same fit.
+    An empty group gives one row at time 0, nobody at risk, ``nan`` estimates.
 
-    Examples
-    --------
     >>> km = kaplan_meier([1, 2, 2, 3], [1, 1, 0, 0])
     >>> km[["time", "n_at_risk", "survival"]].to_numpy().tolist()
     [[0.0, 4.0, 1.0], [1.0, 4.0, 0.75], [2.0, 3.0, 0.5], [3.0, 1.0, 0.5]]
@@ -115,8 +110,6 @@ def median_ci(time, event, *, alpha: float = config.ALPHA) -> tuple[float, float
     """Median survival and its CI: :func:`lifelines.utils.median_survival_times` of the
     fitter's band (``nan`` where not reached).
 
-    Examples
-    --------
     >>> median_ci([1, 2, 3, 4, 5], [1, 1, 1, 1, 1])[0]
     3.0
     """
@@ -151,8 +144,6 @@ def logrank(time, event, group) -> LogRankResult:
     """Log-rank test between the groups of ``group`` (lifelines' ``logrank_test``, or
     ``multivariate_logrank_test`` for more than two); ``nan`` without two groups or events.
 
-    Examples
-    --------
     >>> round(logrank([1, 2, 3, 4], [1, 1, 1, 1], [False, False, True, True]).p_value, 3)
     0.114
     """
@@ -188,8 +179,6 @@ def hazard_ratio(time, event, group, *, alpha: float = config.ALPHA) -> HazardRa
     """Hazard ratio of ``group`` (True vs False) from :class:`lifelines.CoxPHFitter`; ``nan``
     when a group is empty or has no event.
 
-    Examples
-    --------
     >>> hr = hazard_ratio([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 0, 1], [1, 1, 1, 0, 0, 0])
     >>> hr.ratio > 1
     True
@@ -213,15 +202,10 @@ def cumulative_incidence(time, cause, labels: dict[int, str]) -> pd.DataFrame:
     """Aalen-Johansen cumulative incidence of each cause (lifelines); ``cause``: 0 censored,
     ``k`` an event of cause ``k``, named by ``labels[k]``.
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``time`` (0 and every observed time), ``n_at_risk``, ``n_censored``, and
-        ``events_<name>``, ``cif_<name>`` per cause.  Ties of different causes are split by
-        lifelines' seeded jitter and read after the tie (exact for gaps > 100 * jitter).
+    Returns ``time`` (0 and every observed time), ``n_at_risk``, ``n_censored``, and
+    ``events_<name>``, ``cif_<name>`` per cause.  Ties of different causes are split by
+    lifelines' seeded jitter and read after the tie (exact for gaps > 100 * jitter).
 
-    Examples
-    --------
     >>> cif = cumulative_incidence([1, 2, 3, 4], [1, 2, 0, 1], {1: "relapse", 2: "death"})
     >>> [round(x, 3) for x in cif["cif_relapse"]]
     [0.0, 0.25, 0.25, 0.25, 0.75]
@@ -271,11 +255,8 @@ def simon_makuch(start, stop, event, group) -> pd.DataFrame:
     at 2 months: ``(0, 2]`` untransplanted, ``(2, T]`` transplanted), 1 if a period ends with
     the event, the group during it.
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``group``, ``time``, ``n_at_risk``, ``n_event``, ``survival`` of each group from its
-        first entry on; the risk set is ``start < t <= stop``, as in :func:`mantel_byar`.
+    Returns ``group``, ``time``, ``n_at_risk``, ``n_event``, ``survival`` of each group from its
+    first entry on; the risk set is ``start < t <= stop``, as in :func:`mantel_byar`.
     """
     frames = []
     st, sp, ev, group = _periods(start, stop, event, group)
@@ -300,8 +281,6 @@ def mantel_byar(start, stop, event, group) -> tuple[LogRankResult, HazardRatio]:
     :func:`simon_makuch`): the log-rank (O - E)^2 / V on risk sets ``start < t <= stop``, and
     statsmodels' time-dependent Cox model; ``nan`` where a group is empty or has no events.
 
-    Examples
-    --------
     >>> lr, _ = mantel_byar([0, 0, 0, 2], [1, 3, 2, 4], [1, 1, 0, 1], [0, 0, 0, 1])
     >>> round(lr.p_value, 3)
     0.317
