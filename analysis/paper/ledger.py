@@ -111,12 +111,10 @@ def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
 
 def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None = None,
             *, unchecked: bool = False) -> pd.DataFrame:  # fmt: skip
-    """Recompute every entry of ``ledger`` (default :func:`load_ledger` with ``unchecked``).
-
-    Returns ``id``, ``chapter``, ``measure``, ``printed``, ``recomputed`` (formatted like the
-    paper), ``value`` (unrounded), ``reproduced``, ``where``, ``note`` (why a value is
-    undefined or not checkable) and ``status`` (``reproduced``, ``differs``, ``not checkable``).
-    """
+    """Recompute every entry of ``ledger`` (default :func:`load_ledger` with ``unchecked``):
+    ``id``, ``chapter``, ``measure``, ``printed``, ``recomputed`` (as the paper would print it),
+    ``value``, ``reproduced``, ``where``, ``note`` (why undefined or not checkable), ``status``
+    (``reproduced``, ``differs``, ``not checkable``)."""
     ledger = load_ledger(unchecked=unchecked) if ledger is None else ledger
     with derive.flags_cached(cohort):
         return _compare(cohort, ae, ledger)

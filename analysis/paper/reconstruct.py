@@ -341,8 +341,7 @@ def _label_search(rng, t, e, rel, *, size, eligible, forced, target_p, progress,
 
 
 def _high_blast_count() -> int:
-    """Patients with >= 50% blasts: the one count of the cohort whose percentage prints as the
-    paper's 36.8% (GRIM)."""
+    """Patients with >= 50% blasts: the one count whose percentage prints as the paper's (GRIM)."""
     (k,) = grim(targets()["pct_high_blasts"], int(_number("n_patients")))
     return k
 

@@ -111,9 +111,9 @@ def comparison(data: pd.DataFrame, split: str) -> dict:
 
 
 def summary(data, split=None, months: float = config.HORIZON_MONTHS, population="all patients"):
-    """Per curve: ``role``, ``label``, ``n``, ``events``, ``survival`` and ``se`` at ``months`` (%;
-    nan if nobody was followed so long), ``median``, ``median_lower``, ``median_upper`` (nan if
-    not reached), ``last_event``, ``last_event_at_risk``, ``sparse`` (< :data:`SPARSE_AT_RISK`)."""
+    """Per curve: ``role``, ``label``, ``n``, ``events``, ``survival``, ``se`` at ``months`` (%; nan
+    if nobody is followed so long), ``median`` with ``_lower``, ``_upper`` (nan: not reached),
+    ``last_event``, ``last_event_at_risk``, ``sparse`` (< :data:`SPARSE_AT_RISK`)."""
     rows = []
     for g in groups(data, split, population):
         t, e = data["time"].to_numpy(float)[g.mask], data["event"].to_numpy(int)[g.mask]

@@ -27,10 +27,9 @@ def _outcomes(cohort: pd.DataFrame):
 
 
 def summary(cohort: pd.DataFrame, method: str = "exact") -> pd.DataFrame:
-    """CR and MRD response with 95% CIs (``method``: :func:`analysis.stats.proportion`):
-    index ``key`` (``cr_overt``, ``mrd_overt``, ``cr_low_burden``, ``mrd_low_burden``,
-    ``cr_all``, ``mrd_all``); ``outcome``, ``population``, ``k``, ``n``, ``percent``,
-    ``ci_lower``, ``ci_upper`` (percent; ``nan`` when ``n`` is 0)."""
+    """CR and MRD response with 95% CIs (``method``: :func:`analysis.stats.proportion`), by
+    ``key`` (``cr_overt``, ``mrd_all``, ...): ``outcome``, ``population``, ``k``, ``n``,
+    ``percent``, ``ci_lower``, ``ci_upper`` (percent; ``nan`` when ``n`` is 0)."""
     _, overt, low, cr, mrd = _outcomes(cohort)
     who, what = {"overt": overt, "low": low, "all": True}, {"cr": cr, "mrd": mrd}
     rows = LAYOUT["response_summary"]

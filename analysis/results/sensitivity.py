@@ -1,6 +1,5 @@
 """Sensitivity analyses: interval methods, follow-up, competing risks, and transplant as a
-time-dependent state under both readings of Figure 3's grouping (:data:`GROUPINGS`).
-Estimates come from :mod:`analysis.stats`; labels and sentences are in ``sensitivity.yml``."""
+time-dependent state under both readings of Figure 3's grouping (``sensitivity.yml``)."""
 
 from __future__ import annotations
 
