@@ -22,9 +22,6 @@ DEFAULT_ADVERSE_EVENTS = RECONSTRUCTED_DIR / "adverse_events.csv"
 ROBUSTNESS_VALUES = RECONSTRUCTED_DIR / "robustness.csv"
 LITERATURE_PATH = DATA_DIR / "literature" / "blinatumomab_trials.csv"
 BUILD_DIR = ROOT / "_build"
-# Where a build writes the data behind each figure and numbered table ("source data"), when
-# BOOK_SOURCE_DATA names it (make does); the HTML build links it under each figure and table.
-SOURCE_DATA_DIR = BUILD_DIR / "source_data"
 
 # The paper's own statements and our reading of them (layer 3, analysis.paper).
 PAPER_DIR = PACKAGE / "paper"

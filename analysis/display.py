@@ -1,10 +1,5 @@
-"""Layer 5: tables that render as real tables in both the HTML book and the LaTeX PDF.
-
-myst-nb's LaTeX builder cannot use ``text/html`` and renders ``text/latex`` as math, so a
-:class:`Table` offers ``text/html`` and ``text/markdown`` (a MyST table, a LaTeX table in the
-PDF), with column widths when it would not fit the PDF's line and ``longtable`` when long.
-:class:`NumberedTable` adds a numbered caption and saves its data (:func:`save_source_data`).
-"""
+"""Layer 5: tables that render as real tables in the HTML book (``text/html``) and the LaTeX
+PDF (``text/markdown``: myst-nb renders ``text/latex`` as math), and their source data."""
 
 from __future__ import annotations
 
@@ -55,23 +50,12 @@ def _is_missing(value: Any) -> bool:
 class Table:
     """A DataFrame shown as a table in the HTML book and the PDF.
 
-    Parameters
-    ----------
-    index : bool or "auto"
-        Show the index; ``"auto"`` hides an unnamed integer index (row numbers).
-    precision : int
-        Decimals of float cells (:func:`analysis.format.number`); whole-number columns show
-        none.  ``float_format`` (a callable) writes float cells instead.
-    widths : "auto", list of int or None
-        Relative column widths in the PDF; ``"auto"`` gives them to a long table or one that
-        does not fit the line (:func:`column_widths`).
+    ``index="auto"`` hides an unnamed integer index; float cells get ``precision`` decimals
+    (:func:`analysis.format.number`; none in whole-number columns) or ``float_format``;
+    ``widths="auto"`` sets PDF column widths (:func:`column_widths`) for a long table or one
+    that does not fit the line.  Past :data:`LONG_ROWS` rows or :data:`LONG_LINES` lines it is
+    a ``longtable``; empty cells hold :data:`EMPTY_CELL` (an empty LaTeX cell is taller).
 
-    A table longer than :data:`LONG_ROWS` rows or :data:`LONG_LINES` lines is a ``longtable``
-    (it breaks across pages); empty cells hold :data:`EMPTY_CELL` (an empty LaTeX cell makes
-    its row a line taller).
-
-    Examples
-    --------
     >>> import pandas as pd
     >>> print(Table(pd.DataFrame({"arm": ["A"], "n": [3]}), caption="Patients").to_markdown())
     ~~~{table} Patients
@@ -217,14 +201,9 @@ class Table:
             out.append("  ".join(cells).rstrip())
         return "\n".join(out)
 
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-    def __repr__(self) -> str:
-        return self.to_text()
+    _repr_html_ = to_html
+    _repr_markdown_ = to_markdown
+    __repr__ = to_text
 
 
 def show_table(data: pd.DataFrame, caption: str | None = None, **kwargs: Any) -> None:
@@ -247,14 +226,10 @@ def _measure(header: list[str], rows: list[list[str]]) -> tuple[list[int], list[
 
 
 def column_widths(header: list[str], rows: list[list[str]]) -> list[int]:
-    """Relative column widths (characters) for a table set across :data:`LINE_CHARS`.
+    """Relative column widths (characters) across :data:`LINE_CHARS`: a column with cells of at
+    most :data:`SHORT_CELL` keeps its width, the others get their longest word (at least
+    :data:`MIN_TEXT`) and share the rest in proportion to their longest cells.
 
-    A column whose longest cell has at most :data:`SHORT_CELL` characters keeps that width; the
-    others get at least their longest word and :data:`MIN_TEXT`, and share the rest in
-    proportion to how much longer their longest cells are (headers as in :func:`_measure`).
-
-    Examples
-    --------
     >>> column_widths(["measure", "paper"], [["patients analysed" * 5, "19"]])
     [85, 10]
     """
@@ -285,12 +260,12 @@ def table_lines(header: list[str], rows: list[list[str]], widths: list[int] | No
     return height(header, HEADER_SCALE) + sum(height(r) for r in rows)
 
 
-def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
+def save_source_data(name: str | None, data: pd.DataFrame) -> Path | None:
     """Write ``data`` as ``<name>.csv`` into the build's source-data directory
     (``BOOK_SOURCE_DATA``, set by ``make html``, which links it under the figure or table);
-    returns the path, or ``None`` outside such a build."""
+    returns the path, or ``None`` outside such a build or without a ``name``."""
     out = config.source_data_dir()
-    if out is None:
+    if out is None or not name:
         return None
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.csv"
@@ -299,13 +274,9 @@ def save_source_data(name: str, data: pd.DataFrame) -> Path | None:
 
 
 class NumberedTable(Table):
-    """A :class:`Table` with a caption and a label (``tbl-...``) that Sphinx numbers.
+    """A :class:`Table` with a caption and a label (``tbl-...``) that Sphinx numbers; glued and
+    pasted with ``{glue:md}``, ``:format: myst``; it saves its source data.
 
-    Glue it and paste it with ``{glue:md}`` and ``:format: myst``; it saves ``data`` as the
-    table's source data (:func:`save_source_data`).
-
-    Examples
-    --------
     >>> import pandas as pd
     >>> print(NumberedTable(pd.DataFrame({"n": [3]}), "Patients", "tbl-n").to_markdown())
     ~~~{table} Patients

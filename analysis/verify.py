@@ -1,11 +1,9 @@
 """Layer 6: verify the book by re-execution (``make verify`` / ``python -m analysis.verify``).
 
-It checks the data contract, re-executes every chapter of ``_toc.yml`` in a fresh kernel
-without cache (two at a time), recomputes the ledger (also written to
-``_build/verify/ledger_report.csv``) and compares the data every figure and numbered table
-saves (:func:`analysis.display.save_source_data`) with the previous run's.  It fails if a
-chapter fails, a figure's or table's data changed while the inputs (data, package code,
-chapters) did not, or (unless ``--allow-differences``) a published number is not reproduced.
+Checks the data contract, re-executes every chapter in a fresh kernel, recomputes the ledger
+and compares every figure's and table's source data with the previous run's; fails if a
+chapter fails, such data changed while the inputs did not, or (unless
+``--allow-differences``) a published number is not reproduced.
 """
 
 from __future__ import annotations
@@ -45,8 +43,7 @@ def chapters() -> list[Path]:
 
 
 def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, str]:
-    """Execute one chapter in a fresh kernel (inheriting the environment, e.g. the cohort
-    variables and ``BOOK_SOURCE_DATA``); return ``(name, seconds, error or "")``."""
+    """Execute a chapter in a fresh kernel (with this environment): ``(name, seconds, error)``."""
     import jupytext
     from jupyter_client import KernelManager
     from nbclient import NotebookClient
@@ -107,8 +104,8 @@ def _compare_source_data(new: Path, old: Path) -> dict[str, str]:
 
 
 def record_source_data(fresh: Path, verify_dir: Path, fingerprint: str) -> list[str]:
-    """Compare a run's source data with the previous run's, print it, keep it as the new
-    reference; return the failures (data that changed although the inputs did not)."""
+    """Compare a run's source data with the previous run's (printed; kept as the reference);
+    return the failures: data that changed although the inputs did not."""
     out, record = verify_dir / "source_data", verify_dir / "inputs.sha256"
     same_inputs = record.exists() and record.read_text().strip() == fingerprint
     out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,5 @@
 """Patient-flow diagram of :func:`analysis.results.journeys.patient_flow`: stages as columns,
-a box per row, an elbow arrow from each box to each child (contiguous leaves: no crossings).
-"""
+a box per row, an elbow arrow from each box to each child (contiguous leaves: no crossings)."""
 
 from __future__ import annotations
 
@@ -53,11 +52,9 @@ def flow_diagram(flow: pd.DataFrame, ax=None):
 
 
 def flow_figure(flow: pd.DataFrame, *, name: str | None = None):
-    """The patient-flow diagram, :data:`~analysis.figures.theme.WIDTH` wide and as tall as
-    its leaves need; saves ``flow`` as the source data of figure ``name``.  Returns it."""
+    """The patient-flow diagram, as tall as its leaves need, saved as source data ``name``."""
     fig, ax = plt.subplots(figsize=(WIDTH, _PITCH * (flow["last"].max() + 2.1) / 0.98))
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     flow_diagram(flow, ax)
-    if name:
-        save_source_data(name, flow)
+    save_source_data(name, flow)
     return fig

@@ -1,7 +1,6 @@
 """Forest plot of :func:`analysis.results.context.forest_rows`: response rates with exact 95%
 CIs by endpoint, text columns beside them; an open square is a count derived from a rounded
-percentage, colour marks this cohort.
-"""
+percentage, colour marks this cohort."""
 
 from __future__ import annotations
 
@@ -53,13 +52,11 @@ def forest_plot(rows: pd.DataFrame, ax=None):
 
 
 def forest_figure(rows: pd.DataFrame, *, name: str | None = None):
-    """The forest plot, :data:`~analysis.figures.theme.WIDTH` wide with the text columns
-    outside the axes; saves ``rows`` as the source data of figure ``name``.  Returns it."""
+    """The forest plot, text columns outside the axes, saved as source data ``name``."""
     axes_h, below, above = _PITCH * (len(rows) + 1.2), 1.15, 0.1
     fig, ax = plt.subplots(figsize=(WIDTH, h := axes_h + below + above))
     fig.subplots_adjust(left=_LEFT / WIDTH, right=1 - _RIGHT / WIDTH, bottom=below / h,
                         top=1 - above / h)  # fmt: skip
     forest_plot(rows, ax)
-    if name:
-        save_source_data(name, rows)
+    save_source_data(name, rows)
     return fig

@@ -1,8 +1,5 @@
-"""Kaplan-Meier figures in the KMunicate style (Morris et al., BMJ Open 2019).
-
-A figure draws a panel's :func:`analysis.results.km.figure_data` and computes nothing; its
-size and text follow the book's theme (:mod:`analysis.figures.theme`).
-"""
+"""Kaplan-Meier figures in the KMunicate style (Morris et al., BMJ Open 2019): they draw a
+panel's :func:`analysis.results.km.figure_data` and compute nothing."""
 
 from __future__ import annotations
 
@@ -97,6 +94,5 @@ def km_figure(fd: pd.DataFrame, *, ci: bool = True, name: str | None = None, hei
                      legend=first is None)  # fmt: skip
         risk_rows(fd, fig.add_subplot(grid[2 * i + 1], sharex=ax), rs, gap)
         first = first or ax
-    if name:
-        save_source_data(name, fd)
+    save_source_data(name, fd)
     return fig

@@ -38,11 +38,9 @@ def ae_tiles(tiles: pd.DataFrame, ax=None):
 
 
 def ae_tiles_figure(tiles: pd.DataFrame, *, name: str | None = None):
-    """The tiles, :data:`~analysis.figures.theme.WIDTH` wide; saves ``tiles`` as ``name``'s
-    source data.  Returns the figure."""
+    """The tiles, saved as source data ``name``."""
     size = (WIDTH, 1.6 + 0.34 * tiles["event"].nunique())
     fig, ax = plt.subplots(figsize=size, layout="constrained")
     ae_tiles(tiles, ax)
-    if name:
-        save_source_data(name, tiles)
+    save_source_data(name, tiles)
     return fig

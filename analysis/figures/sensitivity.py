@@ -35,8 +35,7 @@ def cif_figure(fd, *, name: str | None = None, height: float = 3.4):
     low.set(ylim=(len(rows) - 0.5, -0.5), yticks=range(len(rows)), yticklabels=rows)
     low.tick_params(length=0, pad=18, labelbottom=False)
     low.spines[:].set_visible(False)
-    if name:
-        save_source_data(name, fd)
+    save_source_data(name, fd)
     return fig
 
 
@@ -87,6 +86,5 @@ def robustness_figure(data, *, name: str | None = None, row_height: float = 0.42
              for m, r, s in (("o", "reference", 5), ("D", "comparison", 7))]  # fmt: skip
     fig.legend(marks, ["reconstructions", "book's cohort"], loc="outside upper center", ncols=2,
                frameon=False)  # fmt: skip
-    if name:
-        save_source_data(name, data)
+    save_source_data(name, data)
     return fig

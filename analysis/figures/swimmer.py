@@ -1,7 +1,6 @@
 """Swimmer plot of :func:`analysis.results.journeys.swimmer_rows`: a bar per patient, bands
 for the infusions, a marker per event; its one computation is layout (markers that would
-overlap are stacked above and below the bar, then moved right).
-"""
+overlap are stacked above and below the bar, then moved right)."""
 
 from __future__ import annotations
 
@@ -87,12 +86,10 @@ def swimmer_plot(rows: pd.DataFrame, ax=None, *, max_labels: int = 40):
 
 
 def swimmer_figure(rows: pd.DataFrame, *, name: str | None = None):
-    """The swimmer plot, :data:`~analysis.figures.theme.WIDTH` wide, 0.3 inches per patient
-    plus the legend; saves ``rows`` as the source data of figure ``name``.  Returns it."""
+    """The swimmer plot, 0.3 inches per patient plus the legend, saved as source data ``name``."""
     axes_h, below, above = _PITCH * max(int((rows["element"] == "follow-up").sum()), 1), 2.3, 0.15
     fig, ax = plt.subplots(figsize=(WIDTH, (h := axes_h + below + above)))
     fig.subplots_adjust(left=0.1, right=0.97, bottom=below / h, top=1 - above / h)
     swimmer_plot(rows, ax)
-    if name:
-        save_source_data(name, rows)
+    save_source_data(name, rows)
     return fig

@@ -1,10 +1,6 @@
-"""One look for every figure of the book, set with :func:`seaborn.set_theme` (``theme.yml``).
-
-Text at least as large as the HTML body text in a figure :data:`WIDTH` inches wide; colours
-(Okabe and Ito) and line styles that mean *roles*, never a subgroup: black for a single
-curve, blue for the reference group, vermillion for the comparison (the patients *with* a
-flag); PNG at twice the resolution for the HTML, vector PDF for LaTeX, byte-stable output.
-"""
+"""One look for every figure of the book, set with :func:`seaborn.set_theme` (``theme.yml``):
+text as large as the HTML body text, colours and line styles that mean *roles* (a single
+curve, the reference group, the comparison group), retina PNG and byte-stable vector PDF."""
 
 from __future__ import annotations
 
@@ -35,11 +31,8 @@ _RC = dict.fromkeys((*_SIZED, "legend.fontsize", "legend.title_fontsize"), FONT_
 
 
 def set_theme(*, inline: bool = True) -> None:
-    """Apply the book's theme (seaborn) and, in IPython, PNG + PDF inline output.
-
-    Call once in a chapter's imports cell.  ``SOURCE_DATE_EPOCH`` is set to 0 so that PDF
-    and SVG files carry no creation date.
-    """
+    """Apply the book's theme (seaborn) and, in IPython, PNG + PDF inline output (once per
+    chapter); ``SOURCE_DATE_EPOCH=0``: PDF and SVG files carry no creation date."""
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     sns.set_theme(context="notebook", style="ticks", palette=list(PALETTE.values())[1:],
                   font="DejaVu Sans", rc=_RC)  # fmt: skip

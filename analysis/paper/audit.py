@@ -1,6 +1,5 @@
 """A consistency audit of the paper against itself, after *statcheck* (Nuijten et al. 2016)
-and *GRIM* (Brown and Heathers 2017).  Claims, where the paper states them, how each check is
-shown and the sentences the results choose are data (``claims.yml``)."""
+and *GRIM* (Brown and Heathers 2017); the claims and their wording are data (``claims.yml``)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """The ledger of published numbers (``published.yml``, whose header documents the fields) and
 its comparison with a cohort: :func:`compare` recomputes each checkable entry with the metric
-of :mod:`analysis.paper.metrics` it names and reports whether it prints as the paper's.
-Entries of kind ``not_checkable`` (not recorded in the tables) are never counted reproduced.
-"""
+of :mod:`analysis.paper.metrics` it names and reports whether it prints as the paper's."""
 
 from __future__ import annotations
 
@@ -36,14 +34,6 @@ def load_discrepancies(path=None) -> pd.DataFrame:
     """The paper's recorded inconsistencies (``discrepancies.yml``): ``id``, ``where``,
     ``statement``, ``finding``, ``resolution``."""
     return pd.DataFrame(list(_read(str(path or config.DISCREPANCIES_PATH))))
-
-
-def discrepancy(key: str) -> dict:
-    """One recorded discrepancy by id (``KeyError`` if there is none)."""
-    for entry in _read(str(config.DISCREPANCIES_PATH)):
-        if entry["id"] == key:
-            return dict(entry)
-    raise KeyError(f"no discrepancy {key!r} in {config.DISCREPANCIES_PATH.name}")
 
 
 def load_ledger(path=None, *, unchecked: bool = False) -> pd.DataFrame:
@@ -103,11 +93,8 @@ def format_value(value: float, kind: str, decimals=None) -> str:
 
 
 def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
-    """Whether a recomputed value matches the printed statement (never for ``not_checkable``).
-
-    ``printed`` is the number to match: the entry's ``reads_as`` where the paper prints
-    the value in words.
-    """
+    """Whether a recomputed value matches ``printed`` (the entry's ``reads_as`` where the paper
+    prints it in words); never for ``not_checkable``."""
     if kind == "not_checkable":
         return False
     nan = value is None or (isinstance(value, float) and math.isnan(value))
@@ -124,12 +111,10 @@ def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
 
 def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None = None,
             *, unchecked: bool = False) -> pd.DataFrame:  # fmt: skip
-    """Recompute every entry of ``ledger`` (default :func:`load_ledger` with ``unchecked``).
-
-    Returns ``id``, ``chapter``, ``measure``, ``printed``, ``recomputed`` (formatted like the
-    paper), ``value`` (unrounded), ``reproduced``, ``where``, ``note`` (why a value is
-    undefined or not checkable) and ``status`` (``reproduced``, ``differs``, ``not checkable``).
-    """
+    """Recompute every entry of ``ledger`` (default :func:`load_ledger` with ``unchecked``):
+    ``id``, ``chapter``, ``measure``, ``printed``, ``recomputed`` (as the paper would print it),
+    ``value``, ``reproduced``, ``where``, ``note`` (why undefined or not checkable), ``status``
+    (``reproduced``, ``differs``, ``not checkable``)."""
     ledger = load_ledger(unchecked=unchecked) if ledger is None else ledger
     with derive.flags_cached(cohort):
         return _compare(cohort, ae, ledger)

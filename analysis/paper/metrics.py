@@ -1,9 +1,6 @@
-"""Named computations behind the ledger of published numbers.
-
-Every entry of ``published.yml`` names one function of this module (``compute``) and its
-``args``; each takes the cohort and adverse-event tables and returns one number (``nan`` where
-undefined, e.g. a median not reached).  The chapters call the same functions.
-"""
+"""Named computations behind the ledger: each entry of ``published.yml`` names one (``compute``)
+and its ``args``; each takes the cohort and adverse-event tables and returns one number (``nan``
+where undefined)."""
 
 from __future__ import annotations
 

@@ -5,21 +5,7 @@ statistics equal every entry of the ledger (``published.yml``) at the printed pr
 targets are read from the ledger.  The result is **a** cohort consistent with the
 publication, not the patients' records.
 
-1. *Roles.*  The 19 courses (response, transplant route, relapse, cause of death) are data
-   (:data:`ROLES`, ``assumptions.yml``); which outcomes go together is partly our reading.
-2. *Order skeletons.*  KM estimates and log-rank statistics depend on times only through
-   their order: every order of deaths and censorings that prints the 1-year OS and its SE
-   with the median not reached, and every split into MRD responders whose log-rank P prints
-   as the paper's (:func:`order_skeletons`).
-3. *Times.*  A skeleton and roles are drawn in batches; times on a 0.1-month grid in that
-   order with the paper's shortest, median and longest follow-up; transplant, relapse, CAR-T
-   and death times inside the windows of :data:`TIMING_RULES`; candidates breaking a rule,
-   the RFS target or a "not significant" statement are rejected.
-4. *Labels.*  Every Ph and >=50% blast labelling reproducing the paper's log-rank P values and
-   "no difference" statements is enumerated and one drawn; sex, age, time from diagnosis and
-   extramedullary disease are drawn to their published medians and ranges.
-5. *Verification.*  Nothing is returned unless every ledger entry is reproduced
-   (:func:`analysis.paper.ledger.compare`).
+Its steps are described in ``book/methods.md`` (*How the cohort was reconstructed*).
 
 ``python -m analysis.paper.reconstruct`` (``make reconstruct``) regenerates
 ``data/reconstructed/``, byte for byte the same for a given seed.
@@ -41,10 +27,12 @@ import yaml
 
 from .. import config
 from ..config import DAYS_PER_MONTH
+from ..data import data_dictionary
 from ..stats.consistency import grim, km_feasibility, prints_as
 from ..stats.consistency import logrank_screen as logrank_pvalues
+from ..stats.proportions import fisher_exact
 from ..stats.survival import kaplan_meier, survival_at
-from .ledger import load_ledger
+from .ledger import compare, load_ledger
 
 DEFAULT_SEED = 20211101
 CYCLE_DAYS = config.INFUSION_DAYS  # continuous infusion of one cycle
@@ -84,6 +72,8 @@ ROLES: tuple[Role, ...] = tuple(Role(**r) for r in _CHOICES["roles"])
 TIMING_RULES = tuple((r["rule"], r["constraint"]) for r in _CHOICES["timing_rules"])
 #: Choices the paper leaves open, with the reason for each (``assumptions``).
 ASSUMPTIONS = tuple((a["topic"], a["choice"], a["reason"]) for a in _CHOICES["assumptions"])
+_FLAGS = ("cr", "mrd_response", "overt", "prior_allo_hsct")  # of each course, as arrays:
+_CR, _MRD, _OVERT, _PRIOR = (np.array([getattr(r, f) for r in ROLES]) for f in _FLAGS)
 
 
 def assumptions_table() -> pd.DataFrame:
@@ -115,12 +105,9 @@ def km_patterns() -> tuple[str, ...]:
 
 
 def order_skeletons(target_p: float | None = None) -> np.ndarray:
-    """Orders of OS times compatible with the published OS statements, shape (k, 19).
-
-    Each row gives the class of each time in order (``nD``, ``rD``, ``nC``, ``rC``: MRD
-    non-responder / responder, died / censored): 1-year OS 64.2% ± 12.1%, median not
-    reached, and the MRD log-rank P rounding to ``target_p``.
-    """
+    """Orders of OS times (k, 19) giving the published 1-year OS ± SE, an unreached median and
+    the MRD log-rank P (``target_p``): the class of each time (``nD``, ``rD``, ``nC``, ``rC``:
+    MRD non-responder / responder, died / censored)."""
     target_p = _number("os_mrd_p") if target_p is None else target_p
     out = []
     for pattern in km_patterns():
@@ -132,14 +119,8 @@ def order_skeletons(target_p: float | None = None) -> np.ndarray:
             if kaplan_meier(np.arange(1.0, 20.0), e)["survival"].min() <= 0.5:
                 continue  # the median would be reached
             dpos, cpos = np.flatnonzero(e == 1), np.flatnonzero(e == 0)
-            labels = []
-            for dn in itertools.combinations(dpos, 4):
-                for cn in itertools.combinations(cpos, 3):
-                    g = np.zeros(19, dtype=bool)
-                    g[list(dn)] = True
-                    g[list(cn)] = True
-                    labels.append(g)
-            labels = np.array(labels)
+            pairs = itertools.product(*map(itertools.combinations, (dpos, cpos), (4, 3)))
+            labels = np.array([np.isin(np.arange(19), dn + cn) for dn, cn in pairs])
             p = logrank_pvalues(np.arange(1.0, 20.0), e, ~labels)
             for g in labels[np.round(p, 3) == target_p]:
                 out.append([("n" if gi else "r") + s for gi, s in zip(g, seq)])
@@ -187,12 +168,9 @@ def _end_of_infusion_days(role: Role) -> int:
 def _draw_candidate(rng, skeleton, ordered):
     """Complete one candidate from an order skeleton and ordered times, or return ``None``.
 
-    Roles are matched to positions of their class: first the patient whose death
-    in remission must fall between the first two censorings, then the others by
-    increasing time, each uniformly among the roles whose earliest admissible
-    time has passed (the eligibility sets are nested, so this draws uniformly
-    from the admissible matchings and fails only when none exists).
-    """
+    Roles go to positions of their class (the death in remission first), each uniformly
+    among the roles whose earliest admissible time has passed (nested sets: uniform over
+    the admissible matchings)."""
     n = len(ROLES)
     c_pos = [j for j in range(n) if skeleton[j].endswith("C")]
     c1, c2 = ordered[c_pos[0]], ordered[c_pos[1]]
@@ -217,9 +195,7 @@ def _draw_candidate(rng, skeleton, ordered):
     hsct["D7"] = (CYCLE_DAYS + dmax) / DAYS_PER_MONTH
 
     lb = {"L1": 2.4, "L2": 1.7, "S1": 8.5, "S2": 8.5, "N1": 1.7, "N2": 2.0, "N3": 2.8}
-    for k in _ALIVE_HSCT:
-        lb[k] = _on_grid(hsct[k] + 1.0)
-    lb["D7"] = _on_grid(hsct["D7"] + 1.0)
+    lb |= {k: _on_grid(hsct[k] + 1.0) for k in (*_ALIVE_HSCT, "D7")}
     r5_lo = max(1.4, c1 + 0.1)
     lb["D5"] = r5_lo + 1.5
     r6_lo = max(_on_grid(hsct["D6"] + 2.0), c1 + 0.1)
@@ -246,9 +222,7 @@ def _draw_candidate(rng, skeleton, ordered):
         k = eligible[int(rng.integers(len(eligible)))]
         role_at[j] = k
         free[skeleton[j]].remove(k)
-    t = np.empty(n)
-    for j, k in enumerate(role_at):
-        t[_IX[k]] = ordered[j]
+    t = np.asarray(ordered, float)[np.argsort([_IX[k] for k in role_at])]
     rel = {
         "D7": _draw(rng, max(1.2, c1 + 0.1), min(2.5, upper, hsct["D7"] - 1.0)),
         "D5": _draw(rng, r5_lo, min(t[_IX["D5"]] - 1.5, upper)),
@@ -257,14 +231,7 @@ def _draw_candidate(rng, skeleton, ordered):
     if any(v is None for v in rel.values()):
         return None
     e = np.array([int(r.died) for r in ROLES])
-    hs = np.full(n, np.nan)
-    dd = np.full(n, np.nan)
-    rl = np.full(n, np.nan)
-    for k, v in hsct.items():
-        hs[_IX[k]] = v
-        dd[_IX[k]] = day[k]
-    for k, v in rel.items():
-        rl[_IX[k]] = v
+    hs, dd, rl = (np.array([m.get(k, np.nan) for k in _KEYS], float) for m in (hsct, day, rel))
     return t, e, hs, dd, rl
 
 
@@ -282,12 +249,8 @@ def _ordered_times(rng, batch):
 
 
 def _distinct_loguniform(rng, lo, hi, k, batch):
-    """``k`` distinct grid points (tenths) per row from ``lo..hi`` with log-uniform weights.
-
-    Early follow-up is crowded with events in this cohort (three deaths and the
-    first censoring within 2.4 months), so drawing on the log scale finds
-    admissible orders far more often than drawing uniformly.
-    """
+    """``k`` distinct grid points (tenths) per row from ``lo..hi``, log-uniform weights (early
+    follow-up is crowded with events, so admissible orders are found far more often)."""
     grid = np.arange(lo, hi + 1)
     w = np.log(grid + 1.0) - np.log(grid.astype(float))
     keys = rng.random((batch, len(grid))) ** (1.0 / w)  # weighted sampling without replacement
@@ -296,10 +259,7 @@ def _distinct_loguniform(rng, lo, hi, k, batch):
 
 
 def _rfs_arrays(t, e, rel):
-    cr = np.array([r.cr for r in ROLES])
-    rt = np.where(np.isnan(rel), t, rel)[..., cr]
-    re_ = np.where(np.isnan(rel), e, 1)[..., cr]
-    return rt, re_, cr
+    return np.where(np.isnan(rel), t, rel)[..., _CR], np.where(np.isnan(rel), e, 1)[..., _CR]
 
 
 def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
@@ -308,7 +268,6 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
     t = targets()
     progress(f"{len(skeletons)} order skeletons reproduce OS {t['os_1y']}% +/- {t['os_1y_se']}% "
              f"and P = {t['os_mrd_p']}")  # fmt: skip
-    mrd = np.array([r.mrd_response for r in ROLES])
     tried = 0
     while tried < max_candidates:
         sk_idx = rng.integers(0, len(skeletons), batch)
@@ -319,13 +278,13 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
             if cand is None:
                 continue
             t, e, hsct, days, rel = cand
-            rt, re_, cr = _rfs_arrays(t, e, rel)
+            rt, re_ = _rfs_arrays(t, e, rel)
             if not _rfs_reproduced(rt, re_):
                 continue
             # "not significant" statements that involve times only
-            hs = (~np.isnan(hsct) & (np.isnan(rel) | (hsct < rel)))[cr]  # HSCT in first remission
-            p = logrank_pvalues(rt, re_, np.vstack([mrd[cr], hs]))
-            p_os = logrank_pvalues(t[cr], e[cr], hs)[0]
+            hs = (~np.isnan(hsct) & (np.isnan(rel) | (hsct < rel)))[_CR]  # HSCT in 1st remission
+            p = logrank_pvalues(rt, re_, np.vstack([_MRD[_CR], hs]))
+            p_os = logrank_pvalues(t[_CR], e[_CR], hs)[0]
             if min(p.min(), p_os) < 0.05:
                 continue
             progress(f"timeline found after {tried} candidates")
@@ -335,8 +294,6 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
 
 def _fisher_by_count(k_total: int, n_total: int, n_group: int) -> dict[int, float]:
     """Fisher P for every possible count of responders in a group of fixed size."""
-    from ..stats.proportions import fisher_exact
-
     out = {}
     for a in range(max(0, n_group - (n_total - k_total)), min(n_group, k_total) + 1):
         table = [[a, n_group - a], [k_total - a, n_total - n_group - (k_total - a)]]
@@ -345,19 +302,11 @@ def _fisher_by_count(k_total: int, n_total: int, n_group: int) -> dict[int, floa
 
 
 def _not_significant_fisher(labels: np.ndarray) -> np.ndarray:
-    """Rows of ``labels`` (k x 19 bool) for which CR and MRD response do not differ (P >= 0.05).
-
-    CR is compared among the 15 with overt disease and among all 19; MRD
-    response among all 19.
-    """
+    """Rows of ``labels`` (k x 19 bool) for which CR (overt and all) and MRD response (all) do
+    not differ (Fisher P >= 0.05)."""
     labels = np.atleast_2d(labels)
-    overt = np.array([r.overt for r in ROLES])
-    ok = np.ones(len(labels), dtype=bool)
-    for outcome, subset in (
-        (np.array([r.cr for r in ROLES]), overt),
-        (np.array([r.cr for r in ROLES]), np.ones(len(ROLES), bool)),
-        (np.array([r.mrd_response for r in ROLES]), np.ones(len(ROLES), bool)),
-    ):
+    ok, everyone = np.ones(len(labels), dtype=bool), np.ones(len(ROLES), bool)
+    for outcome, subset in ((_CR, _OVERT), (_CR, everyone), (_MRD, everyone)):
         y = outcome[subset]
         g = labels[:, subset]
         k_total, n_total = int(y.sum()), int(subset.sum())
@@ -374,8 +323,7 @@ def _not_significant_fisher(labels: np.ndarray) -> np.ndarray:
 
 def _label_search(rng, t, e, rel, *, size, eligible, forced, target_p, progress, name):
     """Enumerate labellings of ``size`` patients; keep those reproducing the paper's P values."""
-    cr = np.array([r.cr for r in ROLES])
-    rt, re_, _ = _rfs_arrays(t, e, rel)
+    rt, re_ = _rfs_arrays(t, e, rel)
     forced_idx = [_IX[k] for k in forced]
     pool = [i for i in range(len(ROLES)) if eligible[i] and i not in forced_idx]
     combos = np.array(list(itertools.combinations(pool, size - len(forced_idx))))
@@ -384,7 +332,7 @@ def _label_search(rng, t, e, rel, *, size, eligible, forced, target_p, progress,
     labels[:, forced_idx] = True
     p_os = logrank_pvalues(t, e, labels)
     keep = np.round(p_os, 3) == target_p
-    keep &= logrank_pvalues(rt, re_, labels[:, cr]) >= 0.05
+    keep &= logrank_pvalues(rt, re_, labels[:, _CR]) >= 0.05
     keep &= _not_significant_fisher(labels)
     progress(f"{name}: {keep.sum()} of {len(labels)} labellings reproduce P = {target_p}")
     if not keep.any():
@@ -393,13 +341,12 @@ def _label_search(rng, t, e, rel, *, size, eligible, forced, target_p, progress,
 
 
 def _high_blast_count() -> int:
-    """Patients with >= 50% blasts: the one count of the cohort whose percentage prints as the
-    paper's 36.8% (GRIM)."""
+    """Patients with >= 50% blasts: the one count whose percentage prints as the paper's (GRIM)."""
     (k,) = grim(targets()["pct_high_blasts"], int(_number("n_patients")))
     return k
 
 
-def _draw_baseline(rng, cr, mrd, prior_hsct):
+def _draw_baseline(rng):
     """Sex, age, time from diagnosis, extramedullary disease and prior CAR-T for 19 patients."""
     n = len(ROLES)
     for _ in range(10_000):
@@ -417,7 +364,7 @@ def _draw_baseline(rng, cr, mrd, prior_hsct):
         # a previous transplant takes time: those patients were diagnosed >= 9 months earlier
         order = rng.permutation(n)
         months = months[order]
-        if (months[prior_hsct] < 9).any():
+        if (months[_PRIOR] < 9).any():
             continue
         emd = np.zeros(n, bool)
         emd[rng.choice(n, 3, replace=False)] = True
@@ -430,15 +377,9 @@ def _draw_baseline(rng, cr, mrd, prior_hsct):
 
 
 def _adverse_events(rng, ids, overt, high_blasts, cycles, adult, transplanted):
-    """Adverse events as the paper describes them, assigned to patients with the seed.
-
-    CRS goes to patients with overt disease (cytokine release follows tumour
-    burden), grade 3 CRS preferably to one with >= 50% blasts; the fixed-dose
-    reduction (28 to 14 micrograms/day) to an adult; the discontinuation after 14
-    days to a one-cycle patient who was not transplanted (so that the transplant
-    interval, counted from the end of a 28-day infusion, is unaffected).  The events beyond
-    grade 1-2 CRS are data (``assumptions.yml``, ``adverse_events``).
-    """
+    """Adverse events as the paper describes them, assigned with the seed: CRS to overt
+    disease (grade 3 preferably with >= 50% blasts), the dose reduction to an adult, the
+    discontinuation to a one-cycle untransplanted patient; the rest from ``assumptions.yml``."""
     n = len(ids)
     overt_idx = np.flatnonzero(overt)
     crs = rng.choice(overt_idx, 11, replace=False)
@@ -466,79 +407,52 @@ def _adverse_events(rng, ids, overt, high_blasts, cycles, adult, transplanted):
 def _assemble(rng, t, e, hsct, days, rel, ph, high):
     """Build the cohort and adverse-event tables from a complete solution."""
     n = len(ROLES)
-    cr = np.array([r.cr for r in ROLES])
-    mrd = np.array([r.mrd_response for r in ROLES])
-    prior = np.array([r.prior_allo_hsct for r in ROLES])
-    overt = np.array([r.overt for r in ROLES])
-    sex_male, ages, months, emd, car_t_prior = _draw_baseline(rng, cr, mrd, prior)
+    sex_male, ages, months, emd, car_t_prior = _draw_baseline(rng)
     blasts = np.where(
-        ~overt, rng.integers(1, 50, n) / 10,
+        ~_OVERT, rng.integers(1, 50, n) / 10,
         np.where(high, rng.integers(500, 951, n) / 10, rng.integers(50, 500, n) / 10),
     )  # fmt: skip
     car_t_months = np.full(n, np.nan)
     car_t_months[_IX["N2"]] = t[_IX["N2"]] - _draw(rng, 0.2, min(1.0, t[_IX["N2"]] - 1.8))
     car_t_months[_IX["N3"]] = _draw(rng, 2.3, t[_IX["N3"]] - 0.5)
-    order = rng.permutation(n)
-    ids = [""] * n
-    for rank, i in enumerate(order):
-        ids[i] = f"P{rank + 1:02d}"
+    ids = [f"P{rank + 1:02d}" for rank in np.argsort(rng.permutation(n))]
     rfs_t = np.where(np.isnan(rel), t, rel)
     rfs_e = np.where(np.isnan(rel), e, 1)
-    cohort = pd.DataFrame(
-        {
-            "patient_id": ids,
-            "sex": np.where(sex_male, "male", "female"),
-            "age_years": ages.astype(int),
-            "ph_positive": ph,
-            "months_diagnosis_to_blinatumomab": months.astype(int),
-            "prior_allo_hsct": prior,
-            "prior_car_t": car_t_prior,
-            "marrow_blasts_pct": blasts,
-            "extramedullary_disease": emd,
-            "mrd_positive_at_start": np.ones(n, bool),
-            "cycles": [r.cycles for r in ROLES],
-            "cr": cr,
-            "mrd_response": mrd,
-            "allo_hsct_after": ~np.isnan(hsct),
-            "hsct_pathway": [r.pathway for r in ROLES],
-            "pre_hsct_therapy": [r.pre_hsct_therapy for r in ROLES],
-            "days_to_hsct": pd.array(np.where(np.isnan(days), pd.NA, days), dtype="Int64"),
-            "hsct_months": np.round(hsct, 1),
-            "mrd_negative_after_hsct": pd.array(
-                np.where(np.isnan(hsct), pd.NA, True), dtype="boolean"
-            ),
-            "car_t_after": [r.car_t_after for r in ROLES],
-            "car_t_months": np.round(car_t_months, 1),
-            "relapse": ~np.isnan(rel),
-            "relapse_site": [r.relapse_site for r in ROLES],
-            "relapse_months": np.round(rel, 1),
-            "os_months": np.round(t, 1),
-            "os_event": e.astype(int),
-            "rfs_months": np.where(cr, np.round(rfs_t, 1), np.nan),
-            "rfs_event": pd.array(np.where(cr, rfs_e, pd.NA), dtype="Int64"),
-            "cause_of_death": [r.cause_of_death for r in ROLES],
-            "course": [r.course for r in ROLES],
-        }
-    )
+    roles = pd.DataFrame(ROLES).rename(columns={"pathway": "hsct_pathway"})
+    cohort = roles.assign(
+        patient_id=ids,
+        sex=np.where(sex_male, "male", "female"),
+        age_years=ages.astype(int),
+        ph_positive=ph,
+        months_diagnosis_to_blinatumomab=months.astype(int),
+        prior_car_t=car_t_prior,
+        marrow_blasts_pct=blasts,
+        extramedullary_disease=emd,
+        mrd_positive_at_start=np.ones(n, bool),
+        allo_hsct_after=~np.isnan(hsct),
+        days_to_hsct=pd.array(np.where(np.isnan(days), pd.NA, days), dtype="Int64"),
+        hsct_months=np.round(hsct, 1),
+        mrd_negative_after_hsct=pd.array(np.where(np.isnan(hsct), pd.NA, True), dtype="boolean"),
+        car_t_months=np.round(car_t_months, 1),
+        relapse=~np.isnan(rel),
+        relapse_months=np.round(rel, 1),
+        os_months=np.round(t, 1),
+        os_event=e.astype(int),
+        rfs_months=np.where(_CR, np.round(rfs_t, 1), np.nan),
+        rfs_event=pd.array(np.where(_CR, rfs_e, pd.NA), dtype="Int64"),
+    )[list(data_dictionary("cohort")["column"])]
     ae = _adverse_events(
-        rng, ids, overt, high, cohort["cycles"].to_numpy(), ages > 18, ~np.isnan(hsct)
+        rng, ids, _OVERT, high, cohort["cycles"].to_numpy(), ages > 18, ~np.isnan(hsct)
     )
     cohort = cohort.sort_values("patient_id").reset_index(drop=True)
     return cohort, ae
 
 
 def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
-    """Search for a cohort reproducing every published number (same seed, same cohort).
-
-    Returns ``cohort, adverse_events`` in the layout of ``data/reconstructed/`` and
-    ``report``, their ledger comparison (every row reproduced); ``quiet``: no progress
-    messages on standard error.
-    """
-    from .ledger import compare
-
+    """Search for a cohort reproducing every published number (same seed, same cohort): returns
+    ``cohort, adverse_events`` (as ``data/reconstructed/``) and their ledger ``report``."""
     rng = np.random.default_rng(seed)
     progress = _progress(quiet)
-    overt = np.array([r.overt for r in ROLES])
     for attempt, (t, e, hsct, days, rel) in enumerate(_search_times(rng, progress), 1):
         ph = _label_search(
             rng, t, e, rel, size=int(_number("n_ph_positive")), eligible=np.ones(len(ROLES), bool),
@@ -547,7 +461,7 @@ def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
         if ph is None:
             continue
         high = _label_search(
-            rng, t, e, rel, size=_high_blast_count(), eligible=overt, forced=(),
+            rng, t, e, rel, size=_high_blast_count(), eligible=_OVERT, forced=(),
             target_p=_number("os_blasts_p"), progress=progress, name=">=50% blasts",
         )  # fmt: skip
         if high is None:

@@ -11,9 +11,8 @@ from .. import format as fmt
 from ..data import derive
 from ..stats import median_range
 
-with open(config.PAPER_DIR / "tables.yml", encoding="utf-8") as _fh:
-    #: How the book lays out the paper's tables (``analysis/paper/tables.yml``).
-    LAYOUT = yaml.safe_load(_fh)
+#: How the book lays out the paper's tables (``analysis/paper/tables.yml``).
+LAYOUT = yaml.safe_load((config.PAPER_DIR / "tables.yml").read_bytes())
 #: The sentences the chapters choose between (``tables.yml``, ``sentences``).
 SAY: dict[str, str] = LAYOUT["sentences"]
 #: Mark of a cell whose value, on the reconstruction, comes from an assumption.

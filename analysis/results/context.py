@@ -1,6 +1,5 @@
 """This cohort's response rates, with exact 95% CIs, beside the published blinatumomab trials
-(``config.LITERATURE_PATH``, each row with its source); labels and sentences: ``context.yml``.
-"""
+(``config.LITERATURE_PATH``, each row with its source); labels and sentences: ``context.yml``."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
 """Patient journeys: every course on one time axis, and how the cohort divides over time.
-
-Two times are conventions (not recorded): *cycles* are 28-day infusions every 6 weeks from
-month 0, after a relapse from the relapse on (Results, *Survival outcomes*); the *response*
-is marked at the end of cycle 1 (of the infusion if the next event comes earlier).
-"""
+Conventions (not recorded): cycles are 28-day infusions every 6 weeks (after a relapse, from
+it); the response is marked at the end of cycle 1 (of the infusion if an event comes first)."""
 
 from __future__ import annotations
 
@@ -168,13 +165,7 @@ def _stages(cohort: pd.DataFrame) -> list:
 def patient_flow(cohort: pd.DataFrame) -> pd.DataFrame:
     """The patient-flow diagram, a tree in time order whose (non-empty) boxes partition each
     stage: ``box`` (path of keys), ``parent``, ``stage`` to ``last_stage`` (a box spans the
-    stages that do not apply to it), ``title``, ``label``, ``n``, ``first`` and ``last`` leaf.
-
-    >>> from analysis import load_cohort
-    >>> flow = patient_flow(load_cohort()).set_index("box")["n"]
-    >>> int(flow["treated/cr/mrd"]), int(flow["treated/no_cr/no_car_t/died"])
-    (12, 1)
-    """
+    stages that do not apply to it), ``title``, ``label``, ``n``, ``first`` and ``last`` leaf."""
     rows, active = [], [((), np.ones(len(cohort), bool), None)]
     for s, (title, split) in enumerate(_stages(cohort)):
         nxt = []

@@ -1,9 +1,5 @@
-"""Kaplan-Meier panels: the tidy tables every survival figure and table of the book draws.
-
-A :class:`Panel` is an endpoint, perhaps restricted and split by a flag into "comparison"
-(with it) and "reference" curves (hazard ratios compare them in that order);
-:func:`figure_data` is what :mod:`analysis.figures.km` draws and ``make verify`` checks.
-"""
+"""Kaplan-Meier panels: the tidy tables every survival figure and table of the book draws; a
+:class:`Panel` splits an endpoint by a flag into "comparison" (with it) and "reference" curves."""
 
 from __future__ import annotations
 
@@ -114,15 +110,10 @@ def comparison(data: pd.DataFrame, split: str) -> dict:
             "text": "\n".join(p_hr_lines(lr.p_value, *ci))}  # fmt: skip
 
 
-def plot_text(p_value, hr, lower, upper, test: str = "log-rank") -> str:
-    """The two lines a Kaplan-Meier figure prints (:func:`p_hr_lines`), e.g. for Mantel-Byar."""
-    return "\n".join(p_hr_lines(p_value, hr, lower, upper, test))
-
-
 def summary(data, split=None, months: float = config.HORIZON_MONTHS, population="all patients"):
-    """Per curve: ``role``, ``label``, ``n``, ``events``, ``survival`` and ``se`` at ``months`` (%;
-    nan if nobody was followed so long), ``median``, ``median_lower``, ``median_upper`` (nan if
-    not reached), ``last_event``, ``last_event_at_risk``, ``sparse`` (< :data:`SPARSE_AT_RISK`)."""
+    """Per curve: ``role``, ``label``, ``n``, ``events``, ``survival``, ``se`` at ``months`` (%; nan
+    if nobody is followed so long), ``median`` with ``_lower``, ``_upper`` (nan: not reached),
+    ``last_event``, ``last_event_at_risk``, ``sparse`` (< :data:`SPARSE_AT_RISK`)."""
     rows = []
     for g in groups(data, split, population):
         t, e = data["time"].to_numpy(float)[g.mask], data["event"].to_numpy(int)[g.mask]

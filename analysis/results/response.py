@@ -27,10 +27,9 @@ def _outcomes(cohort: pd.DataFrame):
 
 
 def summary(cohort: pd.DataFrame, method: str = "exact") -> pd.DataFrame:
-    """CR and MRD response with 95% CIs (``method``: :func:`analysis.stats.proportion`):
-    index ``key`` (``cr_overt``, ``mrd_overt``, ``cr_low_burden``, ``mrd_low_burden``,
-    ``cr_all``, ``mrd_all``); ``outcome``, ``population``, ``k``, ``n``, ``percent``,
-    ``ci_lower``, ``ci_upper`` (percent; ``nan`` when ``n`` is 0)."""
+    """CR and MRD response with 95% CIs (``method``: :func:`analysis.stats.proportion`), by
+    ``key`` (``cr_overt``, ``mrd_all``, ...): ``outcome``, ``population``, ``k``, ``n``,
+    ``percent``, ``ci_lower``, ``ci_upper`` (percent; ``nan`` when ``n`` is 0)."""
     _, overt, low, cr, mrd = _outcomes(cohort)
     who, what = {"overt": overt, "low": low, "all": True}, {"cr": cr, "mrd": mrd}
     rows = LAYOUT["response_summary"]
@@ -52,11 +51,10 @@ def summary_shown(rs: pd.DataFrame) -> pd.DataFrame:
 
 
 def table3(cohort: pd.DataFrame, test: str = "auto") -> pd.DataFrame:
-    """CR (overt disease) and MRD response (all patients) by subgroup, tested with ``test``
-    (:func:`analysis.stats.compare_proportions`; the denominators are a reading, discrepancy
-    ``table3_denominator``): two rows per subgroup, ``subgroup``, ``characteristic``,
-    ``group`` and, for ``cr`` and ``mrd``, ``_k``, ``_n``, ``_test``, ``_p`` (``nan`` if a
-    group is empty or the outcome does not vary)."""
+    """CR (overt disease) and MRD response (all) by subgroup, tested with ``test``
+    (:func:`analysis.stats.compare_proportions`; discrepancy ``table3_denominator``): two rows
+    per subgroup, ``subgroup``, ``characteristic``, ``group``, ``cr_`` and ``mrd_`` ``k``,
+    ``n``, ``test``, ``p`` (``nan`` if a group is empty or the outcome does not vary)."""
     f, overt, _, (cr, cr_ok), (mrd, mrd_ok) = _outcomes(cohort)
     rows = []
     for key, characteristic, (flag_a, label_a), (flag_b, label_b), column in SUBGROUPS:
@@ -90,8 +88,7 @@ def table3_shown(t3: pd.DataFrame) -> pd.DataFrame:
 def texts(cohort: pd.DataFrame) -> dict[str, str]:
     """Glue-ready text of the response chapter (keys without the ``response_`` prefix): per
     :func:`summary` key ``_k``, ``_n``, ``_percent``, ``_ci`` ("51.9% to 95.7%"); counts,
-    ``prior_*`` (previous transplant), the caption's ``p_note`` and ``note_*`` ("" if none).
-    """
+    ``prior_*`` (previous transplant), the caption's ``p_note`` and ``note_*`` ("" if none)."""
     rs, t3, out = summary(cohort), table3(cohort), {}
     for key, r in rs.iterrows():
         ci = fmt.ci(r.ci_lower, r.ci_upper, sep="% to ")

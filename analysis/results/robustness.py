@@ -1,7 +1,5 @@
 """Robustness across reconstructions: the quantities of ``robustness.yml`` on the cohorts the
-seeded search finds with other seeds, within its own family (distinct times on a 0.1-month
-grid drawn log-uniformly, fixed roles).  What varies is not fixed by the paper; what does not
-is fixed within this family, not necessarily beyond it."""
+seeded search finds with other seeds (its own family: what does not vary is fixed within it)."""
 
 from __future__ import annotations
 

@@ -10,9 +10,8 @@ from .. import config
 from .. import format as fmt
 from .baseline import ASSUMED, LAYOUT, SAY
 
-with open(config.PAPER_DIR / "ae_terms.yml", encoding="utf-8") as _fh:
-    #: The term mapping (``ae_terms.yml``, one row per PT; its header gives the sources).
-    CODING = pd.DataFrame(yaml.safe_load(_fh)["terms"])
+#: The term mapping (``ae_terms.yml``, one row per PT; its header gives the sources).
+CODING = pd.DataFrame(yaml.safe_load((config.PAPER_DIR / "ae_terms.yml").read_bytes())["terms"])
 _INDEX = {w.lower(): i for i, r in CODING.iterrows() for w in [r.pt, *r.verbatim]}
 _ASSUMED = {a["pt"]: set(a["grades"]) for a in LAYOUT["assumed"]["table2"]}
 _SHORT = dict(zip(CODING["pt"], CODING["short"].fillna(CODING["pt"])))
@@ -51,11 +50,10 @@ def _row(level, soc, pt, events, pts) -> dict:
 
 
 def table2(ae: pd.DataFrame, n_patients: int) -> pd.DataFrame:
-    """Patients with each adverse event at any grade and by worst grade (the paper's Table 2):
-    a row for any event, then per SOC (most frequent first) a row and one per PT.  Columns
-    ``level`` (any, soc, pt), ``soc``, ``pt``, ``n_any``, ``n_grade1`` ... ``n_grade5``,
-    ``assumed`` (grades resting on assumptions of the reconstruction), ``verbatim`` (recorded
-    terms other than the PT), ``grading``, ``n_patients``."""
+    """Patients with each adverse event at any and by worst grade (Table 2): a row for any event,
+    then per SOC (most frequent first) a row and one per PT: ``level``, ``soc``, ``pt``,
+    ``n_any``, ``n_grade1`` ... ``n_grade5``, ``assumed`` (grades resting on assumptions),
+    ``verbatim`` (recorded terms other than the PT), ``grading``, ``n_patients``."""
     c = coded(ae)
     always = CODING.loc[CODING["always"].eq(True), ["pt", "soc", "grading"]]
     terms = pd.concat([c[["pt", "soc", "grading"]], always]).drop_duplicates("pt")
@@ -147,9 +145,8 @@ def _plausibility(gp: pd.DataFrame) -> str:
                       f"defines grades {r.defined})" for r in bad.itertuples())  # fmt: skip
     text = SAY["grades_undefined"].format(k=len(bad), n=len(gp), found=found) * (len(bad) > 0)
     unmapped = ", ".join(sorted(set(unmapped)))
-    return (text or SAY["grades_defined"]) + SAY["grades_unmapped"].format(terms=unmapped) * (
-        unmapped != ""
-    )
+    more = SAY["grades_unmapped"].format(terms=unmapped) * (unmapped != "")
+    return (text or SAY["grades_defined"]) + more
 
 
 def texts(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, str]:

@@ -1,6 +1,5 @@
 """Sensitivity analyses: interval methods, follow-up, competing risks, and transplant as a
-time-dependent state under both readings of Figure 3's grouping (:data:`GROUPINGS`).
-Estimates come from :mod:`analysis.stats`; labels and sentences are in ``sensitivity.yml``."""
+time-dependent state under both readings of Figure 3's grouping (``sensitivity.yml``)."""
 
 from __future__ import annotations
 
@@ -17,12 +16,6 @@ from ..data import derive
 from ..paper import load_ledger
 from ..stats import proportions, survival
 from . import km
-
-__all__ = ["TEXTS", "CI_METHODS", "LANDMARK", "GROUPINGS", "say", "response_cis", "ci_table",
-           "followup", "competing_risks_data", "competing_risks", "competing_risks_summary",
-           "texts", "cif_figure_data", "times_recorded", "transplant_periods", "landmark_data",
-           "transplant_time", "transplant_comparison", "transplant_table", "transplant_texts",
-           "landmark_figure_data", "simon_makuch_figure_data"]  # fmt: skip
 
 TEXTS = yaml.safe_load((config.PACKAGE / "results" / "sensitivity.yml").read_text("utf-8"))
 #: Interval methods compared (:func:`analysis.stats.proportions.proportion_ci`).
@@ -328,7 +321,7 @@ def simon_makuch_figure_data(cohort, endpoint: str = "os", grouping: str = GROUP
                                 "events": (done & (ev == 1)).sum(0)}),
                   pd.DataFrame([{"table": "summary", "role": role, "label": label, "n": n,
                                  "events": int(ev.sum())}])]  # fmt: skip
-    text = km.plot_text(test.p_value, hr.ratio, hr.ci_lower, hr.ci_upper, "Mantel-Byar")
+    text = "\n".join(km.p_hr_lines(test.p_value, hr.ratio, hr.ci_lower, hr.ci_upper, "Mantel-Byar"))
     parts.append(pd.DataFrame([{"table": "test", "role": "comparison", "p_value": test.p_value,
                                 "statistic": test.statistic, "hr": hr.ratio, "text": text,
                                 "hr_lower": hr.ci_lower, "hr_upper": hr.ci_upper}]))  # fmt: skip

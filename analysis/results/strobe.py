@@ -16,8 +16,7 @@ _ROLE = re.compile(r"\{(?:doc|ref|numref)\}`([^`]+)`")
 def checklist() -> pd.DataFrame:
     """Every item: ``item``, ``section``, ``topic``, ``text``, ``paper`` (:data:`STATUS`),
     ``where`` (in the paper), ``book`` (MyST references) and ``book_targets`` (their targets)."""
-    with open(config.PAPER_DIR / "strobe.yml", encoding="utf-8") as fh:
-        df = pd.DataFrame(yaml.safe_load(fh)["items"])
+    df = pd.DataFrame(yaml.safe_load((config.PAPER_DIR / "strobe.yml").read_bytes())["items"])
     return df.assign(book_targets=df["book"].map(lambda b: "; ".join(_ROLE.findall(" ".join(b)))),
                      book=df["book"].map("; ".join))  # fmt: skip
 

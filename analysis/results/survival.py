@@ -1,6 +1,5 @@
-"""Results of the survival chapter: the paper's Figures 1 and 2, follow-up, OS by MRD response
-with the analyses of responder bias, deaths and relapses; and helpers for optional columns
-and listings that the transplant chapter shares."""
+"""Results of the survival chapter (Figures 1 and 2, follow-up, OS by MRD response and responder
+bias, deaths and relapses) and helpers for optional columns the transplant chapter shares."""
 
 from __future__ import annotations
 

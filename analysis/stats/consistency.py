@@ -1,12 +1,6 @@
-"""What no library does: can printed numbers arise from some data at all?
-
-:func:`grim` (Brown and Heathers, Soc Psychol Personal Sci 2017;8:363-9): the counts ``k`` of
-``n`` that give a printed percentage; :func:`km_feasibility`: the orders of deaths and
-censorings that give a printed Kaplan-Meier estimate with its Greenwood SE;
-:func:`logrank_screen`: log-rank P values of thousands of labellings at once for the
-reconstruction search (lifelines tests one per call; this agrees with its ``logrank_test``
-to 1e-12, ``tests/test_stats.py``, and the ledger re-checks every kept cohort with lifelines).
-"""
+"""What no library does: can printed numbers arise from some data at all?  GRIM (Brown and
+Heathers, Soc Psychol Personal Sci 2017;8:363-9), Kaplan-Meier feasibility, and a batched
+log-rank screen for the reconstruction search (equal to lifelines' ``logrank_test``, tested)."""
 
 from __future__ import annotations
 
@@ -38,7 +32,7 @@ def _prints_as(values: np.ndarray, printed: str) -> np.ndarray:
 
 
 def grim(printed: str, n: int) -> list[int]:
-    """Counts ``k`` of ``n`` whose percentage prints as ``printed``.
+    """Counts ``k`` of ``n`` whose percentage prints as ``printed``:
 
     >>> grim("62.5", 16), grim("36.8", 15)
     ([10], [])
@@ -48,12 +42,9 @@ def grim(printed: str, n: int) -> list[int]:
 
 @dataclass(frozen=True)
 class KMFeasibility:
-    """Orders of events (D) and censorings (C) that reproduce a printed estimate.
-
-    ``orders``: those (up to the estimate's time) whose estimate and Greenwood SE print as the
-    paper's and after which the median can stay unreached; ``orders_any_median``: how many
-    reproduce them whatever the median; ``orders_half_width``: how many if ``±`` were 1.96 SE.
-    """
+    """Orders of events (D) and censorings (C) whose estimate and Greenwood SE print as given
+    and leave the median unreachable (``orders``); how many whatever the median, and if ``±``
+    were 1.96 SE (``orders_any_median``, ``orders_half_width``)."""
 
     orders: tuple[str, ...]
     orders_any_median: int
@@ -97,9 +88,7 @@ def _km_orders(n, events, estimate, se, z):
 
 def km_feasibility(n: int, events: int, estimate: str, se: str) -> KMFeasibility:
     """Can a Kaplan-Meier estimate of ``n`` patients with ``events`` events print as given?
-
-    Estimate and SE depend only on the order of events and censorings before its time, so
-    every order with at most ``events`` events is enumerated (ties act as consecutive events).
+    Every order of at most ``events`` events is enumerated (ties as consecutive events).
 
     >>> km_feasibility(19, 7, "64.2", "12.1").orders
     ('DDDCCDDCCCD', 'DDCDDCDCCCD', 'CDDDDDCCCCD')

@@ -1,9 +1,5 @@
-"""Proportions, their confidence intervals and tests of 2x2 tables (scipy and statsmodels).
-
-The paper's exact (Clopper-Pearson) 95% intervals ("12/15, 95% CI 51.9-95.7") come from
-:func:`scipy.stats.binomtest`, Wilson, Jeffreys and Wald from statsmodels'
-``proportion_confint``; its tests are Fisher's exact and the chi-square test (scipy).
-"""
+"""Proportions, their confidence intervals (exact: scipy ``binomtest``; Wilson, Jeffreys, Wald:
+statsmodels ``proportion_confint``) and Fisher's exact and chi-square tests (scipy)."""
 
 from __future__ import annotations
 
@@ -29,8 +25,6 @@ def proportion_ci(k: int, n: int, method: str = "exact", alpha: float = config.A
     """Two-sided confidence interval of ``k/n`` (0-1) by a method of :data:`CI_METHODS`
     (``wald``: statsmodels' ``normal``, clipped to 0-1).
 
-    Examples
-    --------
     >>> lo, hi = proportion_ci(12, 15)
     >>> round(100 * lo, 1), round(100 * hi, 1)
     (51.9, 95.7)
@@ -112,8 +106,5 @@ def compare_proportions(outcome, group, *, test: str = "auto") -> dict:
 
 def median_range(values) -> tuple[float, float, float]:
     """Median, minimum and maximum of the non-missing values (``nan`` if none)."""
-    v = pd.Series(values, dtype=float).to_numpy()
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    return float(np.median(v)), float(v.min()), float(v.max())
+    v = pd.Series(values, dtype=float).dropna()
+    return float(v.median()), float(v.min()), float(v.max())

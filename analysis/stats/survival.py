@@ -1,27 +1,13 @@
-"""Survival estimates, all from lifelines.
+"""Survival estimates, all from lifelines, as tidy tables instead of fitted objects.
 
-Thin wrappers that give the book's chapters tidy tables instead of fitted objects:
+Kaplan-Meier (with Greenwood's SE, which the paper prints and lifelines does not report),
+median CIs, log-rank tests, Cox hazard ratios, Aalen-Johansen and Simon-Makuch curves come
+from lifelines; the Mantel-Byar test, which lifelines lacks, is written here.  Every function
+accepts empty groups and returns ``nan`` where an estimate is undefined.
 
-- :func:`kaplan_meier` fits :class:`lifelines.KaplanMeierFitter` and returns its event
-  table with the estimate, its pointwise 95% band (lifelines' log(-log) interval) and
-  Greenwood's standard error, which the paper prints ("64.2% ± 12.1%") and lifelines does
-  not report: it is computed from the fitter's own event table (:func:`greenwood_se`);
-- :func:`median_ci` is :func:`lifelines.utils.median_survival_times` on the fitter's band;
-- :func:`logrank` is :func:`lifelines.statistics.logrank_test` (two groups) and
-  :func:`multivariate_logrank_test` (more);
-- :func:`hazard_ratio` fits :class:`lifelines.CoxPHFitter` with one binary covariate;
-- :func:`cumulative_incidence` fits :class:`lifelines.AalenJohansenFitter` per cause;
-- :func:`simon_makuch` is a Kaplan-Meier fit with delayed entry (lifelines' ``entry``);
-- :func:`mantel_byar` is the one test written here: lifelines has no log-rank test with
-  time-dependent groups; its hazard ratio is statsmodels' ``PHReg`` with entry times.
-
-Every function accepts empty groups and returns ``nan`` where an estimate is undefined.
-
-References
-----------
-Kaplan EL, Meier P. J Am Stat Assoc 1958;53:457-81.  Greenwood M. Reports on Public Health
-and Medical Subjects 1926;33.  Mantel N. Cancer Chemother Rep 1966;50:163-70.  Simon R,
-Makuch RW. Stat Med 1984;3:35-44.  Mantel N, Byar DP. J Am Stat Assoc 1974;69:81-6.
+References: Kaplan EL, Meier P. J Am Stat Assoc 1958;53:457-81.  Greenwood M. Reports on
+Public Health and Medical Subjects 1926;33.  Mantel N. Cancer Chemother Rep 1966;50:163-70.
+Simon R, Makuch RW. Stat Med 1984;3:35-44.  Mantel N, Byar DP. J Am Stat Assoc 1974;69:81-6.
 Schemper M, Smith TL. Control Clin Trials 1996;17:343-6.
 """
 
@@ -39,10 +25,6 @@ from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
 from .. import config
-
-__all__ = ["KM_COLUMNS", "kaplan_meier", "fit_km", "greenwood_se", "survival_at", "median_ci",
-           "at_risk_counts", "LogRankResult", "logrank", "HazardRatio", "hazard_ratio",
-           "cumulative_incidence", "reverse_km_median", "simon_makuch", "mantel_byar"]  # fmt: skip
 
 #: Columns of :func:`kaplan_meier`.
 KM_COLUMNS = ["time", "n_at_risk", "n_event", "n_censored", "survival", "se", "ci_lower",
@@ -63,21 +45,9 @@ def _arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
     return t, e.astype(int)
 
 
-def fit_km(time, event, *, entry=None, alpha: float = config.ALPHA) -> KaplanMeierFitter | None:
-    """A fitted :class:`lifelines.KaplanMeierFitter` (``None`` for an empty group)."""
-    t, e = _arrays(time, event)
-    if len(t) == 0:
-        return None
-    return KaplanMeierFitter(alpha=alpha).fit(t, e, entry=entry)
-
-
 def greenwood_se(kmf: KaplanMeierFitter) -> pd.Series:
-    """Greenwood's standard error of the survival estimate, at each time of the event table.
-
-    :math:`\\widehat{se}(t) = \\hat S(t) \\sqrt{\\sum_{t_j \\le t} d_j / (n_j (n_j - d_j))}`,
-    with :math:`d_j` and :math:`n_j` the ``observed`` and ``at_risk`` columns of
-    ``kmf.event_table``.  Once the curve reaches 0 the SE is 0.
-    """
+    """Greenwood's SE at each time of ``kmf.event_table``: S(t) sqrt(sum d / (n (n - d)));
+    0 once the curve reaches 0."""
     et = kmf.event_table
     d, n = et["observed"].to_numpy(float), et["at_risk"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -89,37 +59,22 @@ def greenwood_se(kmf: KaplanMeierFitter) -> pd.Series:
 
 
 def kaplan_meier(time, event, *, entry=None, alpha: float = config.ALPHA) -> pd.DataFrame:
-    """Kaplan-Meier estimate as a tidy table (lifelines), with Greenwood standard errors.
+    """Kaplan-Meier estimate (lifelines) with Greenwood SEs; ``entry``: delayed entry times.
 
-    Parameters
-    ----------
-    time, event : array-like
-        Follow-up times (months) and event indicators (1 = event, 0 = censored).
-    entry : array-like, optional
-        Delayed-entry times (left truncation), as lifelines' ``entry``.
-    alpha : float
-        One minus the confidence level of the pointwise band.
+    Returns :data:`KM_COLUMNS`, a row per time of the event table (time 0 first), with
+    lifelines' log(-log) band; ``attrs["median"]`` is :func:`median_ci` of the same fit.
+    An empty group gives one row at time 0, nobody at risk, ``nan`` estimates.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`KM_COLUMNS`: one row per time of lifelines' event table (time 0
-        first), the number at risk just before it, events and censorings at it, the
-        estimate, Greenwood's SE and lifelines' log(-log) 95% band.  ``attrs["median"]``
-        holds the median and its CI (:func:`median_ci`) from the same fit.  An empty group
-        gives one row at time 0 with nobody at risk and ``nan`` estimates.
-
-    Examples
-    --------
     >>> km = kaplan_meier([1, 2, 2, 3], [1, 1, 0, 0])
     >>> km[["time", "n_at_risk", "survival"]].to_numpy().tolist()
     [[0.0, 4.0, 1.0], [1.0, 4.0, 0.75], [2.0, 3.0, 0.5], [3.0, 1.0, 0.5]]
     """
-    kmf = fit_km(time, event, entry=entry, alpha=alpha)
-    if kmf is None:
+    t, e = _arrays(time, event)
+    if len(t) == 0:
         table = pd.DataFrame([[0.0, 0, 0, 0] + [np.nan] * 4], columns=KM_COLUMNS)
         table.attrs["median"] = (np.nan,) * 3
         return table
+    kmf = KaplanMeierFitter(alpha=alpha).fit(t, e, entry=entry)
     et = kmf.event_table
     band = kmf.confidence_interval_.reindex(et.index)
     table = pd.DataFrame(
@@ -143,11 +98,8 @@ def kaplan_meier(time, event, *, entry=None, alpha: float = config.ALPHA) -> pd.
 
 
 def survival_at(km: pd.DataFrame, t: float) -> tuple[float, float]:
-    """Estimate and Greenwood SE at time ``t`` from a :func:`kaplan_meier` table.
-
-    The step function is right-continuous; beyond the last time the last value is carried
-    forward.  An empty group gives ``(nan, nan)``.
-    """
+    """Estimate and SE at ``t`` from a :func:`kaplan_meier` table (right-continuous steps;
+    the last value carried forward); ``(nan, nan)`` for an empty group."""
     if km["n_at_risk"].iloc[0] == 0:
         return float("nan"), float("nan")
     row = km[km["time"] <= t].iloc[-1]
@@ -155,15 +107,9 @@ def survival_at(km: pd.DataFrame, t: float) -> tuple[float, float]:
 
 
 def median_ci(time, event, *, alpha: float = config.ALPHA) -> tuple[float, float, float]:
-    """Median survival time with its confidence interval (lifelines), ``nan`` where not reached.
+    """Median survival and its CI: :func:`lifelines.utils.median_survival_times` of the
+    fitter's band (``nan`` where not reached).
 
-    The median is lifelines' ``median_survival_time_`` (the first time the estimate is at
-    or below one half); the interval is :func:`lifelines.utils.median_survival_times` of the
-    fitter's pointwise band (Brookmeyer-Crowley style: the times at which the band's limits
-    cross one half).
-
-    Examples
-    --------
     >>> median_ci([1, 2, 3, 4, 5], [1, 1, 1, 1, 1])[0]
     3.0
     """
@@ -195,14 +141,9 @@ _NAN_TEST = LogRankResult(float("nan"), float("nan"))
 
 
 def logrank(time, event, group) -> LogRankResult:
-    """Log-rank test between the groups of ``group`` (lifelines).
+    """Log-rank test between the groups of ``group`` (lifelines' ``logrank_test``, or
+    ``multivariate_logrank_test`` for more than two); ``nan`` without two groups or events.
 
-    Two groups use :func:`lifelines.statistics.logrank_test`, more use
-    :func:`lifelines.statistics.multivariate_logrank_test`.  Fewer than two non-empty
-    groups, or no event at all, give ``nan``.
-
-    Examples
-    --------
     >>> round(logrank([1, 2, 3, 4], [1, 1, 1, 1], [False, False, True, True]).p_value, 3)
     0.114
     """
@@ -235,13 +176,9 @@ _NAN_HR = HazardRatio(*(float("nan"),) * 4)
 
 
 def hazard_ratio(time, event, group, *, alpha: float = config.ALPHA) -> HazardRatio:
-    """Hazard ratio of ``group`` (True vs False) from :class:`lifelines.CoxPHFitter`.
+    """Hazard ratio of ``group`` (True vs False) from :class:`lifelines.CoxPHFitter`; ``nan``
+    when a group is empty or has no event.
 
-    ``nan`` when a group is empty or has no event (the partial likelihood has no finite
-    maximum).
-
-    Examples
-    --------
     >>> hr = hazard_ratio([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 0, 1], [1, 1, 1, 0, 0, 0])
     >>> hr.ratio > 1
     True
@@ -262,28 +199,13 @@ _JITTER = 1e-7  # lifelines' jitter of tied event times (months)
 
 
 def cumulative_incidence(time, cause, labels: dict[int, str]) -> pd.DataFrame:
-    """Aalen-Johansen cumulative incidence of each competing cause (lifelines).
+    """Aalen-Johansen cumulative incidence of each cause (lifelines); ``cause``: 0 censored,
+    ``k`` an event of cause ``k``, named by ``labels[k]``.
 
-    Parameters
-    ----------
-    time : array-like
-        Follow-up times.
-    cause : array-like of int
-        0 for a censored time, ``k`` for an event of cause ``k``.
-    labels : dict
-        Name of each cause code; the output has a column ``cif_<name>`` per cause.
+    Returns ``time`` (0 and every observed time), ``n_at_risk``, ``n_censored``, and
+    ``events_<name>``, ``cif_<name>`` per cause.  Ties of different causes are split by
+    lifelines' seeded jitter and read after the tie (exact for gaps > 100 * jitter).
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``time`` (0 and every distinct observed time), ``n_at_risk``, ``n_censored``,
-        ``events_<name>`` and ``cif_<name>`` for each cause.  Tied times of different
-        causes are separated by lifelines' seeded jitter (of :data:`_JITTER`); the
-        incidences are read after the tie, where they equal the exact ones (times closer
-        than ``100 * _JITTER`` are not told apart).
-
-    Examples
-    --------
     >>> cif = cumulative_incidence([1, 2, 3, 4], [1, 2, 0, 1], {1: "relapse", 2: "death"})
     >>> [round(x, 3) for x in cif["cif_relapse"]]
     [0.0, 0.25, 0.25, 0.25, 0.75]
@@ -311,54 +233,36 @@ def cumulative_incidence(time, cause, labels: dict[int, str]) -> pd.DataFrame:
 
 
 def reverse_km_median(time, event) -> float:
-    """Median potential follow-up by the reverse Kaplan-Meier method (Schemper and Smith).
-
-    Censoring is the event and deaths are censored; ``nan`` if not reached.
-    """
+    """Median potential follow-up by reverse Kaplan-Meier (Schemper and Smith)."""
     t, e = _arrays(time, event)
     return median_ci(t, 1 - e)[0]
 
 
-def _entry_fits(start, stop, event, group) -> dict[bool, KaplanMeierFitter]:
-    start, stop = np.asarray(start, float), np.asarray(stop, float)
-    event, group = np.asarray(event, int), np.asarray(group, bool)
-    if not (start.shape == stop.shape == event.shape == group.shape) or start.ndim != 1:
+def _periods(start, stop, event, group):
+    st, sp = np.asarray(start, float), np.asarray(stop, float)
+    ev, g = np.asarray(event, int), np.asarray(group, bool)
+    if not (st.shape == sp.shape == ev.shape == g.shape) or st.ndim != 1:
         raise ValueError("start, stop, event and group must be 1-d arrays of equal length")
-    if (stop < start).any():
+    if (sp < st).any():
         raise ValueError("every period needs start <= stop")
-    fits = {}
-    for g in (False, True):
-        m = group == g
-        if m.any():
-            fits[g] = KaplanMeierFitter().fit(stop[m], event[m], entry=start[m])
-    return fits
+    return st, sp, ev, g
 
 
 def simon_makuch(start, stop, event, group) -> pd.DataFrame:
-    """Simon-Makuch curves: Kaplan-Meier with time-dependent group membership (lifelines).
+    """Simon-Makuch curves: Kaplan-Meier with time-dependent groups (lifelines ``entry``).
 
-    Parameters
-    ----------
-    start, stop : array-like
-        Periods ``(start, stop]`` a patient spends in a group (counting-process rows: a
-        patient transplanted at 2 months has ``(0, 2]`` untransplanted, ``(2, T]``
-        transplanted).
-    event : array-like of {0, 1}
-        1 if the period ends with the event.
-    group : array-like of bool
-        Group during the period.
+    ``start, stop, event, group``: counting-process periods ``(start, stop]`` (transplanted
+    at 2 months: ``(0, 2]`` untransplanted, ``(2, T]`` transplanted), 1 if a period ends with
+    the event, the group during it.
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``group``, ``time``, ``n_at_risk``, ``n_event``, ``survival``: each group's
-        delayed-entry Kaplan-Meier fit (:class:`lifelines.KaplanMeierFitter` with
-        ``entry=start``), from the group's first entry on.  At a time when patients enter
-        and others have the event, lifelines removes the events first, so the risk set is
-        ``start < t <= stop``, as in :func:`mantel_byar`; ``n_at_risk`` is that risk set.
+    Returns ``group``, ``time``, ``n_at_risk``, ``n_event``, ``survival`` of each group from its
+    first entry on; the risk set is ``start < t <= stop``, as in :func:`mantel_byar`.
     """
     frames = []
-    for g, kmf in _entry_fits(start, stop, event, group).items():
+    st, sp, ev, group = _periods(start, stop, event, group)
+    for g in np.unique(group):  # False, then True
+        m = group == g
+        kmf = KaplanMeierFitter().fit(sp[m], ev[m], entry=st[m])
         et = kmf.event_table
         first = float(np.min(kmf.entry))
         keep = et.index >= first
@@ -373,28 +277,15 @@ def simon_makuch(start, stop, event, group) -> pd.DataFrame:
 
 
 def mantel_byar(start, stop, event, group) -> tuple[LogRankResult, HazardRatio]:
-    """Log-rank test and hazard ratio with time-dependent group membership.
+    """Mantel-Byar test and hazard ratio with time-dependent groups (periods as for
+    :func:`simon_makuch`): the log-rank (O - E)^2 / V on risk sets ``start < t <= stop``, and
+    statsmodels' time-dependent Cox model; ``nan`` where a group is empty or has no events.
 
-    The Mantel-Byar test is the log-rank statistic on risk sets in which a patient counts in
-    a group only while in it (``start < t <= stop``).  lifelines has no such test, so the
-    statistic, :math:`(O_1 - E_1)^2 / V` with the hypergeometric variance, is computed here
-    from those risk sets; the hazard ratio is the time-dependent Cox model's (statsmodels).
-    With every ``start`` at 0 it is the ordinary log-rank test.
-
-    Returns
-    -------
-    (LogRankResult, HazardRatio)
-        ``nan`` where a group is empty or has no events.
-
-    Examples
-    --------
     >>> lr, _ = mantel_byar([0, 0, 0, 2], [1, 3, 2, 4], [1, 1, 0, 1], [0, 0, 0, 1])
     >>> round(lr.p_value, 3)
     0.317
     """
-    _entry_fits(start, stop, event, group)  # validation
-    st, sp = np.asarray(start, float), np.asarray(stop, float)
-    ev, g = np.asarray(event, int), np.asarray(group, bool)
+    st, sp, ev, g = _periods(start, stop, event, group)
     times = np.unique(sp[ev == 1])
 
     def at_risk(m):  # start < t <= stop, counted by sorting: n x T never materialised
