@@ -39,9 +39,7 @@ def _escape_markdown(text: str) -> str:
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
+    try:  # None, pandas.NA, NaT and NaN
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # array-like cells
         return False
@@ -181,12 +179,8 @@ class Table:
 
     def _directive_options(self) -> list[str]:
         """Options of the ``{table}`` directive (none: a plain pipe table will do)."""
-        options = []
-        if self.long:
-            options.append(":class: longtable")
-        if self.widths:
-            options.append(":widths: " + " ".join(str(w) for w in self.widths))
-        return options
+        widths = [":widths: " + " ".join(map(str, self.widths))] if self.widths else []
+        return [":class: longtable"] * self.long + widths
 
     def to_text(self) -> str:
         """Plain text (the ``text/plain`` fallback): padded columns, numbers right-aligned."""
@@ -194,23 +188,13 @@ class Table:
         widths = [max(len(r[j]) for r in table) for j in range(len(self.header))]
         out = [self.caption] if self.caption else []
         for r in table:
-            cells = [
-                c.rjust(w) if n else c.ljust(w)
-                for c, w, n in zip(r, widths, self.numeric, strict=True)
-            ]
+            cells = map(lambda c, w, n: c.rjust(w) if n else c.ljust(w), r, widths, self.numeric)
             out.append("  ".join(cells).rstrip())
         return "\n".join(out)
 
     _repr_html_ = to_html
     _repr_markdown_ = to_markdown
     __repr__ = to_text
-
-
-def show_table(data: pd.DataFrame, caption: str | None = None, **kwargs: Any) -> None:
-    """Display a DataFrame as a :class:`Table` (``kwargs`` as for :class:`Table`)."""
-    from IPython.display import display
-
-    display(Table(data, caption, **kwargs))
 
 
 def _measure(header: list[str], rows: list[list[str]]) -> tuple[list[int], list[int]]:

@@ -17,7 +17,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from . import config
@@ -127,17 +126,6 @@ def record_source_data(fresh: Path, verify_dir: Path, fingerprint: str) -> list[
     return failures
 
 
-def _print_table(report: pd.DataFrame) -> None:
-    width = {"id": 34, "measure": 46, "printed": 15, "recomputed": 15}
-    head = "  ".join(f"{k:<{w}}" for k, w in width.items()) + "  status"
-    print(head)
-    print("-" * len(head))
-    for r in report.itertuples():
-        cells = [str(getattr(r, k))[:w] for k, w in width.items()]
-        status = "reproduced" if r.reproduced else "NOT REPRODUCED"
-        print("  ".join(f"{c:<{w}}" for c, w in zip(cells, width.values())) + f"  {status}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -177,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     VERIFY_DIR.mkdir(parents=True, exist_ok=True)
     report.drop(columns=["value"]).to_csv(VERIFY_DIR / "ledger_report.csv", index=False)
     print(f"\nLedger of published numbers ({len(report)} entries)")
-    _print_table(report)
+    shown = report[["id", "measure", "printed", "recomputed"]].astype(str)
+    shown["status"] = report["reproduced"].map({True: "reproduced", False: "NOT REPRODUCED"})
+    print(shown.apply(lambda c: c.str.slice(0, 46)).to_string(index=False, justify="left"))
     n_ok, path = int(report["reproduced"].sum()), VERIFY_DIR / "ledger_report.csv"
     print(f"{n_ok} of {len(report)} reproduced; table written to {path}")
     if n_ok < len(report) and not args.allow_differences:

@@ -19,7 +19,7 @@ from myst_nb.core.render import get_mime_priority
 from myst_parser.parsers.docutils_ import Parser as MystParser
 
 from analysis import display as D
-from analysis.display import TABLE_CSS_CLASS, NumberedTable, Table, data_notice, show_table
+from analysis.display import TABLE_CSS_CLASS, NumberedTable, Table, data_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 NASTY = [
@@ -226,17 +226,6 @@ def test_text_plain_aligns_columns(frame):
     assert text[0] == "Cap"
     assert re.fullmatch(r"Characteristic\s+n\s+Percent", text[1])
     assert text[2].endswith("19   100.00")
-
-
-# --- show_table and figures -------------------------------------------------------------------
-
-
-def test_show_table_displays_once_and_returns_none(monkeypatch, frame):
-    shown = []
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
-    assert show_table(frame, caption="c", na_rep="-") is None
-    assert len(shown) == 1 and isinstance(shown[0], Table)
-    assert shown[0].caption == "c" and shown[0].na_rep == "-"
 
 
 # --- layout in the PDF: column widths, longtable, empty cells ---------------------------------

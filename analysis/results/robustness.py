@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import runpy
 
 import numpy as np
 import pandas as pd
@@ -217,14 +218,5 @@ def figure_data(values: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
-if __name__ == "__main__":  # python -m analysis.results.robustness [--check]: write or compare
-    import sys
-
-    path, check = config.ROBUSTNESS_VALUES, "--check" in sys.argv
-    text = compute_values().to_csv(index=False, float_format="%.17g", lineterminator="\n")
-    same = path.is_file() and path.read_text(encoding="utf-8") == text
-    if not check:
-        path.write_text(text, encoding="utf-8")
-        path.with_suffix(".sha256").write_text(_fingerprint(DEFAULT_SEEDS) + "\n")
-    print(f"{path}: " + ("identical" if same else "DIFFERS") * check + "written" * (not check))
-    raise SystemExit(0 if same or not check else 1)
+if __name__ == "__main__":  # the command line is scripts/robustness.py
+    runpy.run_path(str(config.ROOT / "scripts" / "robustness.py"), run_name="__main__")
