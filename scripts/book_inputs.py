@@ -29,8 +29,14 @@ INPUT_FILES = ("requirements.txt",)
 ENV_VARS = ("BOOK_COHORT", "BOOK_AES", "BOOK_MAP", "BOOK_ADAM")
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 # What a full re-execution needs removed (relative to the build directory).
-STALE = (".jupyter_cache", ".doctrees", ".doctrees-html", ".doctrees-latex", "jupyter_execute",
-         "source_data")
+STALE = (
+    ".jupyter_cache",
+    ".doctrees",
+    ".doctrees-html",
+    ".doctrees-latex",
+    "jupyter_execute",
+    "source_data",
+)
 DOCTREES = ".doctrees"  # where Jupyter Book 1 keeps Sphinx's environment (not configurable)
 BUILDER_MARK = ".doctrees-builder"
 RECORD = ".book-inputs.sha256"

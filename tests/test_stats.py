@@ -217,7 +217,8 @@ def test_mantel_byar_hazard_ratio_is_lifelines_time_varying_cox(seed):
     _, hr = survival.mantel_byar(start, stop, event, group)
     assert hr.ratio == pytest.approx(ref["exp(coef)"], rel=1e-6)
     assert (hr.ci_lower, hr.ci_upper) == pytest.approx(
-        (ref["exp(coef) lower 95%"], ref["exp(coef) upper 95%"]), rel=1e-5)
+        (ref["exp(coef) lower 95%"], ref["exp(coef) upper 95%"]), rel=1e-5
+    )
 
 
 def test_simon_makuch_starts_at_entry():
