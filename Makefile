@@ -12,7 +12,7 @@ PY := $(BIN)/python
 JB := $(BIN)/jupyter-book
 # -n nitpicky, -W warnings are errors, --keep-going report them all before failing.
 JB_FLAGS ?= -n -W --keep-going
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -m "not long"
 
 APT_PACKAGES := texlive-latex-extra texlive-xetex latexmk texlive-fonts-recommended \
 	fonts-freefont-otf chromium chromium-driver poppler-utils
@@ -47,7 +47,7 @@ export BOOK_SOURCE_DATA := $(CURDIR)/_build/source_data
 
 .PHONY: help setup check-data book html pdf test verify lint clean distclean bench-build lock reconstruct \
 	reconstruct-check bench-reconstruct bench-scale
-.PHONY: adam bench-book-scale
+.PHONY: adam bench-book-scale test-long
 
 help:
 	@echo "make setup        Debian packages (if missing) and $(VENV) from requirements.txt"
@@ -60,6 +60,7 @@ help:
 	@echo "make notebook CHAPTER=survival  execute one chapter into _build/notebooks/survival.ipynb"
 	@echo "                  (or: .venv/bin/jupytext --to ipynb --execute book/survival.md)"
 	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
+	@echo "make test-long    the full book builds of the four own-data layouts (about 15 min)"
 	@echo "make verify       re-execute every chapter, recompute every published number, compare"
 	@echo "                  the figures' data with the previous run (after make book)"
 	@echo "make lint         ruff check and ruff format --check"
@@ -163,6 +164,9 @@ notebook: check-data
 # then fails those tests instead of skipping them.
 test: book
 	BOOK_REQUIRE_BUILD=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+test-long: $(SETUP_STAMP)
+	$(PY) -m pytest -m long
 
 lint: $(SETUP_STAMP)
 	$(BIN)/ruff check .

@@ -155,6 +155,7 @@ def _csvs(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_make_html_builds_the_whole_book_on_each_layout(tmp_path):
     workdir = tmp_path / "book"
     shutil.copytree(ROOT, workdir, ignore=shutil.ignore_patterns(*NOT_COPIED))
