@@ -60,7 +60,7 @@ help:
 	@echo "make notebook CHAPTER=survival  execute one chapter into _build/notebooks/survival.ipynb"
 	@echo "                  (or: .venv/bin/jupytext --to ipynb --execute book/survival.md)"
 	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
-	@echo "make test-long    the full book builds of the four own-data layouts (about 15 min)"
+	@echo "make test-long    the book and its chapters on other cohorts and layouts, JupyterLab (long)"
 	@echo "make verify       re-execute every chapter, recompute every published number, compare"
 	@echo "                  the figures' data with the previous run (after make book)"
 	@echo "make lint         ruff check and ruff format --check"

@@ -24,7 +24,7 @@ from chapters import error_outputs, executed, glue_problems, toc_documents
 from analysis import config, load_adverse_events, load_cohort
 from analysis.data import to_csv_text
 
-pytestmark = [pytest.mark.chapters, pytest.mark.slow]
+pytestmark = [pytest.mark.chapters, pytest.mark.slow, pytest.mark.long]
 
 
 DOCS = toc_documents()

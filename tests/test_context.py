@@ -279,6 +279,7 @@ def test_forest_figure(table, tmp_path, monkeypatch):
     assert saved["study"].tolist() == rows["study"].tolist()
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.chapters
 @pytest.mark.parametrize("variant", ["core_only", "100000"])

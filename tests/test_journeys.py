@@ -390,6 +390,7 @@ def test_empty_group(cohort):
     assert journeys.texts(no_low)["n_low_burden"] == "0"
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.chapters
 @pytest.mark.parametrize("variant", ["core_only", "100000"])

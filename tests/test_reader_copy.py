@@ -174,6 +174,7 @@ def _run_in_kernel(base: str, token: str, code: str) -> str:
     return "".join(out)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 def test_make_lab_serves_chapters_as_notebooks_offline(tmp_path):
     """JupyterLab from the venv, with no network (a dead proxy): a chapter opens as a notebook

@@ -219,6 +219,7 @@ def test_chapters_build_on_core_columns_only(doc, core_only):
         assert "does not record MRD status" not in text and "detectable in" in text
 
 
+@pytest.mark.long
 @pytest.mark.chapters
 @pytest.mark.slow
 @pytest.mark.parametrize("doc", MINE)

@@ -601,6 +601,7 @@ def test_committed_robustness_values_are_current_and_recomputable():
     )  # fmt: skip
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.chapters
 @pytest.mark.parametrize("variant", ["core_only", "100000"])
