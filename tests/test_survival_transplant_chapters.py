@@ -89,10 +89,9 @@ def test_survival_chapter_reproduces_the_paper():
     assert v["survival_os_medians_mrd_response"].startswith(
         "'16.2 months (95% CI 1.7–16.2) for MRD"
     )
-    assert (
-        "not significant in the comparison within the patients in CR"
-        in v["survival_mrd_conclusion"]
-    )
+    conclusion = v["survival_mrd_conclusion"]  # chosen from the three tests' P values
+    assert conclusion.startswith("'On these data the difference is")
+    assert all(a in conclusion for a in ("landmark", "time-dependent", "within the patients in CR"))
     assert "reproduced by construction" in v["survival_by_construction"]
     assert v["survival_n_reproduced"] == v["survival_n_statements"]
 
