@@ -107,3 +107,19 @@ def glue_problems(nb) -> list[str]:
             if key not in keys:
                 problems.append(f"glue key {key!r} is pasted but never glued")
     return problems
+
+
+def variant_cohort(variant: str, path: Path, big=None) -> Path:
+    """Write a centre-like cohort for a chapter test: ``core_only`` (the reconstruction with the
+    20 core columns only) or ``100000`` (``big``, or a seeded synthetic cohort of that size)."""
+    import pandas as pd
+    from test_journeys import CORE, synthetic
+
+    from analysis import config
+
+    if variant == "core_only":
+        raw = pd.read_csv(config.DEFAULT_COHORT, dtype=str, keep_default_na=False)
+        raw[CORE].to_csv(path, index=False)
+    else:
+        synthetic.to_csv(synthetic.generate(100_000, 11)[0] if big is None else big, path)
+    return path

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
-from test_journeys import CORE, core_only, synthetic
+from test_journeys import core_only, synthetic
 
 from analysis import config, load_cohort
 from analysis.figures import forest, theme
@@ -284,21 +284,9 @@ def test_forest_figure(table, tmp_path, monkeypatch):
 @pytest.mark.chapters
 @pytest.mark.parametrize("variant", ["core_only", "100000"])
 def test_chapter_builds(variant, tmp_path_factory):
-    from chapters import error_outputs, executed, glue_problems, glued_data
+    from chapters import error_outputs, executed, glue_problems, glued_data, variant_cohort
 
-    from analysis.data.contract import ContractError
-
-    path = tmp_path_factory.mktemp(variant) / "cohort.csv"
-    if variant == "core_only":
-        pd.read_csv(config.DEFAULT_COHORT, dtype=str, keep_default_na=False)[CORE].to_csv(
-            path, index=False
-        )
-        try:
-            load_cohort(path)
-        except ContractError as exc:
-            pytest.skip(f"the data contract does not yet accept core columns only: {exc}"[:200])
-    else:
-        synthetic.to_csv(synthetic.generate(100_000, 11)[0], path)
+    path = variant_cohort(variant, tmp_path_factory.mktemp(variant) / "cohort.csv")
     nb = executed("book/context", str(path), str(config.DEFAULT_ADVERSE_EVENTS))
     assert error_outputs(nb) == [] and glue_problems(nb) == []
     if variant == "core_only":

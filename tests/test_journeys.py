@@ -395,21 +395,9 @@ def test_empty_group(cohort):
 @pytest.mark.chapters
 @pytest.mark.parametrize("variant", ["core_only", "100000"])
 def test_chapter_builds(variant, big, tmp_path_factory):
-    from chapters import error_outputs, executed, glue_problems, glued_data
+    from chapters import error_outputs, executed, glue_problems, glued_data, variant_cohort
 
-    from analysis.data.contract import ContractError
-
-    path = tmp_path_factory.mktemp(variant) / "cohort.csv"
-    if variant == "core_only":
-        pd.read_csv(config.DEFAULT_COHORT, dtype=str, keep_default_na=False)[CORE].to_csv(
-            path, index=False
-        )
-        try:
-            load_cohort(path)
-        except ContractError as exc:
-            pytest.skip(f"the data contract does not yet accept core columns only: {exc}"[:200])
-    else:
-        synthetic.to_csv(big, path)
+    path = variant_cohort(variant, tmp_path_factory.mktemp(variant) / "cohort.csv", big)
     nb = executed("book/journeys", str(path), str(config.DEFAULT_ADVERSE_EVENTS))
     assert error_outputs(nb) == [] and glue_problems(nb) == []
     glued = glued_data(nb)
