@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-JB := $(BIN)/jupyter-book
+JB := $(BIN)/jupyter-book  # (the build calls it through scripts/build_edition.py)
 # -n nitpicky, -W warnings are errors, --keep-going report them all before failing.
 JB_FLAGS ?= -n -W --keep-going
 PYTEST_ARGS ?= -m "not long"
@@ -42,10 +42,9 @@ export IPYTHONDIR := $(CURDIR)/config/ipython
 # Figures and numbered tables save the data they show here ("source data", linked in the HTML).
 export BOOK_SOURCE_DATA := $(CURDIR)/_build/source_data
 
-# html and pdf share _build/.doctrees and the execution cache: never run them in parallel.
-.NOTPARALLEL:
+# html and pdf share only the execution cache, which `execute` fills before either starts.
 
-.PHONY: help setup check-data book html pdf test verify lint clean distclean bench-build lock reconstruct \
+.PHONY: help setup check-data execute sphinx-html sphinx-pdf book html pdf test verify lint clean distclean bench-build lock reconstruct \
 	reconstruct-check bench-reconstruct bench-scale
 .PHONY: adam bench-book-scale test-long
 
@@ -99,7 +98,16 @@ setup: $(SETUP_STAMP)
 
 # --- book ----------------------------------------------------------------------------------
 
-book: html pdf
+# The chapters run once per make run, then the HTML and LaTeX editions are built side by side
+# (`make book`: one per core). scripts/build_edition.py is Jupyter Book's command line with the
+# LaTeX edition in _build/latex/tex, so the two builds share nothing but the execution cache
+# they read. `make html` or `make pdf` builds one edition.
+LATEX_OUT := _build/latex/tex
+JB_BUILD := $(PY) scripts/build_edition.py build . $(JB_FLAGS)
+
+book: execute
+	$(MAKE) --no-print-directory -j2 --output-sync=target sphinx-html sphinx-pdf
+	@echo "HTML: _build/html/index.html   PDF: _build/pdf/book.pdf"
 
 # The data contract, checked once per make run (a phony prerequisite of html and pdf): it stops
 # the build before any chapter runs or anything in _build changes (BOOK_* set above).
@@ -110,24 +118,34 @@ check-data: $(SETUP_STAMP)
 # dictionary and datapackage.json), after the contract; the appendix links them (html and pdf).
 ADAM_OUT ?= _build/adam
 adam: check-data
-	$(PY) -m analysis.data.adam $(ADAM_OUT)
-html pdf: adam
+	$(PY) scripts/export_adam.py $(ADAM_OUT)
 
-html: check-data
-	$(PY) scripts/book_inputs.py --builder html
+# Every chapter executed into the cache both editions read (two kernels at a time; the cache
+# is cleared first if analysis/, data/, the lock or DATA/AES/MAP/ADAM changed).
+execute: adam
+	$(PY) scripts/book_inputs.py
 	$(PY) scripts/execute_chapters.py
-	$(JB) build . $(JB_FLAGS) --builder html
 
-pdf: check-data
-	$(PY) scripts/book_inputs.py --builder latex
-	$(PY) scripts/execute_chapters.py
-	# latexmk -silent: LaTeX's first-pass "undefined reference" chatter stays in _build/latex/book.log
-	# (tests/test_latex_layout.py reads it); errors still stop the build.
-	LATEXMKOPTS=-silent $(JB) build . $(JB_FLAGS) --builder pdflatex
+html: execute
+	$(MAKE) --no-print-directory sphinx-html
+
+pdf: execute
+	$(MAKE) --no-print-directory sphinx-pdf
+
+# The two Sphinx builds (after `execute`; not meant to be called directly).
+sphinx-html:
+	$(JB_BUILD) --builder html
+
+sphinx-pdf:
+	$(JB_BUILD) --builder latex
+	# latexmk -silent: LaTeX's first-pass "undefined reference" chatter stays in
+	# $(LATEX_OUT)/book.log (tests/test_latex_layout.py reads it); errors still stop the build.
+	$(MAKE) --no-print-directory -C $(LATEX_OUT) all-pdf LATEXMKOPTS=-silent
 	mkdir -p _build/pdf
-	cp _build/latex/book.pdf _build/pdf/book.pdf
-	# the HTML's download menu links book.pdf
-	if [ -d _build/html ]; then cp _build/pdf/book.pdf _build/html/book.pdf; fi
+	cp $(LATEX_OUT)/book.pdf _build/pdf/book.pdf.tmp && mv _build/pdf/book.pdf.tmp _build/pdf/book.pdf
+	# the HTML's download menu links book.pdf (the HTML build copies it too, if it finishes last)
+	if [ -d _build/html ]; then cp _build/pdf/book.pdf _build/html/book.pdf.tmp \
+	  && mv _build/html/book.pdf.tmp _build/html/book.pdf; fi
 	@echo "PDF: _build/pdf/book.pdf"
 
 # --- the reader's copy ---------------------------------------------------------------------
@@ -163,7 +181,8 @@ notebook: check-data
 # built first (the execution cache makes this quick when nothing changed); a missing build
 # then fails those tests instead of skipping them.
 # BOOK_SOURCE_DATA unset: chapters executed by the tests must not overwrite the build's CSVs.
-test: book docx
+test: book
+	$(PY) scripts/build_docx.py  # the DOCX edition its tests read, from the HTML just built
 	env -u BOOK_SOURCE_DATA BOOK_REQUIRE_BUILD=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 test-long: $(SETUP_STAMP)
@@ -187,11 +206,11 @@ verify: $(SETUP_STAMP)
 # `make reconstruct-check` only compares fresh results with the committed files.
 reconstruct: $(SETUP_STAMP)
 	$(PY) -m analysis.paper.reconstruct
-	$(PY) -m analysis.results.robustness
+	$(PY) scripts/robustness.py
 
 reconstruct-check: $(SETUP_STAMP)
 	$(PY) -m analysis.paper.reconstruct --check
-	$(PY) -m analysis.results.robustness --check
+	$(PY) scripts/robustness.py --check
 
 bench-reconstruct: $(SETUP_STAMP)
 	$(PY) scripts/bench_reconstruct.py

@@ -37,8 +37,9 @@ def _page_context(app, pagename, templatename, context, doctree):
 
 
 def _latex_numbering(app, config):
-    # the builder is not known yet at config-inited; Jupyter Book writes LaTeX to _build/latex
-    if Path(app.outdir).name == "latex":
+    # the builder is not known yet at config-inited; LaTeX goes to _build/latex/tex
+    # (scripts/build_edition.py), or _build/latex when Jupyter Book is called directly
+    if "latex" in Path(app.outdir).parts[-2:]:
         config.numfig_secnum_depth = 2  # the value sphinx-jupyterbook-latex sets for parts
 
 

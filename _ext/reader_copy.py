@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import ast
 import html
+import importlib
+import inspect
 import os
 import re
 import shutil
@@ -110,7 +112,11 @@ def resolve(module: str, name: str, depth: int = 0) -> tuple[str, str, int] | No
     if target and ":" in target:
         other, obj = target.split(":")
         return resolve(other, obj, depth + 1)
-    return None
+    try:  # a name the module provides when asked (the package's lazily imported loaders)
+        obj = inspect.unwrap(getattr(importlib.import_module(module), name))
+        return obj.__module__, obj.__qualname__, obj.__code__.co_firstlineno
+    except (ImportError, AttributeError):
+        return None
 
 
 def _calls(tree: ast.AST, imports: dict[str, str]) -> list[tuple[str, str]]:
@@ -172,9 +178,9 @@ def producers(source_path: Path) -> dict[str, list[tuple[str, str, int]]]:
             and re.fullmatch(r"(fig|tbl)-[\w-]+", n.value)
         }
         calls = _calls(tree, imports)
-        reads = {
+        reads = dict.fromkeys(  # in the order of the code, not of a set: the same page each build
             n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-        }
+        )
         for name in reads:
             calls += assigned.get(name, [])
         refs = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 DATA_DIR = ROOT / "data"
@@ -90,3 +92,15 @@ def source_data_dir() -> Path | None:
 def uses_reconstruction() -> bool:
     """Whether the book analyses the default, reconstructed cohort."""
     return adam_dir() is None and cohort_path() == DEFAULT_COHORT
+
+
+def toc_documents() -> list[str]:
+    """The root page and every chapter of ``_toc.yml``, in order (``"book/intro"``, ...)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+
+    def walk(entries):  # a part lists chapters, a chapter sections
+        for e in entries or []:
+            yield from [e["file"]] if "file" in e else []
+            yield from walk(e.get("sections") or e.get("chapters"))
+
+    return [toc["root"], *walk(toc.get("parts")), *walk(toc.get("chapters"))]

@@ -17,28 +17,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import yaml
-
 from . import config
 
 VERIFY_DIR = config.BUILD_DIR / "verify"
-
-
-def toc_documents() -> list[str]:
-    """The root page and every chapter of ``_toc.yml``, in order (``"book/intro"``, ...)."""
-    toc = yaml.safe_load((config.ROOT / "_toc.yml").read_text(encoding="utf-8"))
-
-    def walk(entries):  # a part lists chapters, a chapter sections
-        for e in entries or []:
-            yield from [e["file"]] if "file" in e else []
-            yield from walk(e.get("sections") or e.get("chapters"))
-
-    return [toc["root"], *walk(toc.get("parts")), *walk(toc.get("chapters"))]
-
-
-def chapters() -> list[Path]:
-    """Source files of the root page and every chapter in ``_toc.yml``, in order."""
-    return [config.ROOT / f"{d}.md" for d in toc_documents()]
 
 
 def execute_chapter(path: str | Path, timeout: int = 600) -> tuple[str, float, str]:
@@ -151,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
     fresh = VERIFY_DIR / "source_data.new"
     if not args.skip_execution:
-        paths = chapters()
+        paths = [config.ROOT / f"{d}.md" for d in config.toc_documents()]
         shutil.rmtree(fresh, ignore_errors=True)
         os.environ["BOOK_SOURCE_DATA"] = str(fresh)  # the kernels inherit it
         print(f"\nRe-executing {len(paths)} chapters from a clean state ({args.jobs} at a time)")

@@ -46,11 +46,11 @@ NOT_COPIED = (".git", ".venv", "_build", "bench", ".pytest_cache", ".ruff_cache"
 #: Output lines that start a phase of ``make html`` (the commands make echoes), in order.
 PHASES = {
     "contract": "-m analysis.data.contract",
-    "adam": "-m analysis.data.adam",
+    "adam": "scripts/export_adam.py",
     "inputs": "scripts/book_inputs.py",
     "chapters": "scripts/execute_chapters.py",
     "jupyter-book html": "--builder html",
-    "jupyter-book pdf": "--builder pdflatex",
+    "jupyter-book pdf": "--builder latex",
 }
 TARGET = 2.0
 

@@ -1,17 +1,15 @@
 """Invalidate the book's execution cache when what the chapters read has changed.
 
 Jupyter Book's ``execute_notebooks: cache`` keys each chapter on its own code cells only. A
-change in ``analysis/``, ``data/``, the pinned environment or the cohort chosen with
+change in ``analysis/``, ``data/``, the pinned environment, the executor
+(``scripts/execute_chapters.py``) or the cohort chosen with
 ``DATA=``/``AES=`` (the ``BOOK_COHORT``/``BOOK_AES`` environment variables) would otherwise
 leave stale outputs in the book. This script fingerprints those inputs; when the fingerprint
 differs from the one recorded by the previous build, it deletes the execution cache and
 Sphinx's saved environment so that every chapter is re-executed and re-read.
 
-It also keeps one Sphinx environment per builder (``--builder html|latex``, see
-:func:`use_doctrees`), so that alternating HTML and PDF builds stay incremental.
-
-Usage: python scripts/book_inputs.py [--build-dir _build] [--builder html|latex]
-(``make html`` and ``make pdf`` run it)
+Usage: python scripts/book_inputs.py [--build-dir _build]
+(``make html``, ``make pdf`` and ``make book`` run it once)
 """
 
 from __future__ import annotations
@@ -25,20 +23,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUT_DIRS = ("analysis", "data")
-INPUT_FILES = ("requirements.txt",)
+INPUT_FILES = ("requirements.txt", "scripts/execute_chapters.py")  # the lock, the executor
 ENV_VARS = ("BOOK_COHORT", "BOOK_AES", "BOOK_MAP", "BOOK_ADAM")
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 # What a full re-execution needs removed (relative to the build directory).
 STALE = (
     ".jupyter_cache",
     ".doctrees",
-    ".doctrees-html",
-    ".doctrees-latex",
+    "latex",  # its own .doctrees and jupyter_execute (scripts/build_edition.py)
     "jupyter_execute",
     "source_data",
 )
-DOCTREES = ".doctrees"  # where Jupyter Book 1 keeps Sphinx's environment (not configurable)
-BUILDER_MARK = ".doctrees-builder"
 RECORD = ".book-inputs.sha256"
 
 
@@ -69,40 +64,12 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def use_doctrees(build: Path, builder: str) -> None:
-    """Put the Sphinx environment of ``builder`` (html or latex) in ``_build/.doctrees``.
-
-    The LaTeX builder of Jupyter Book sets ``numfig_secnum_depth`` to 2 (for its parts),
-    so an environment saved by one builder is out of date for the other and every switch
-    between ``make html`` and ``make pdf`` re-read and re-wrote every chapter. Each builder
-    keeps its own environment; the one not in use waits in ``.doctrees-<builder>``.
-    """
-    mark = build / BUILDER_MARK
-    current = mark.read_text().strip() if mark.is_file() else None
-    if current == builder:
-        return
-    active, parked = build / DOCTREES, build / f"{DOCTREES}-{builder}"
-    if current is not None and active.exists():
-        shutil.rmtree(build / f"{DOCTREES}-{current}", ignore_errors=True)
-        active.rename(build / f"{DOCTREES}-{current}")
-    else:
-        shutil.rmtree(active, ignore_errors=True)  # unknown owner: let the builder start afresh
-    if parked.exists():
-        parked.rename(active)
-    build.mkdir(parents=True, exist_ok=True)
-    mark.write_text(builder + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build")
-    parser.add_argument("--builder", choices=["html", "latex"], help="environment to activate")
     args = parser.parse_args(argv)
     build = args.build_dir
-    status = _invalidate(build)
-    if args.builder:
-        use_doctrees(build, args.builder)
-    return status
+    return _invalidate(build)
 
 
 def _invalidate(build: Path) -> int:
@@ -114,7 +81,6 @@ def _invalidate(build: Path) -> int:
         return 0
     for name in STALE:
         shutil.rmtree(build / name, ignore_errors=True)
-    (build / BUILDER_MARK).unlink(missing_ok=True)
     build.mkdir(parents=True, exist_ok=True)
     # Recording now is safe: a chapter that then fails to execute is not cached.
     record.write_text(current + "\n")

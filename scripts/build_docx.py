@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "_ext"))
 from book_pdf import build_stamp  # noqa: E402
 from reader_copy import SOURCE_DATA  # noqa: E402
 
-from analysis.verify import toc_documents  # noqa: E402
+from analysis.config import toc_documents  # noqa: E402
 
 #: The results tables that get a file of their own: label -> file name.
 RESULTS_TABLES = {

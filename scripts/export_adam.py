@@ -1,4 +1,4 @@
-"""The analysed cohort as CDISC ADaM datasets (``make adam``; ``python -m analysis.data.adam``).
+"""The analysed cohort as CDISC ADaM datasets (``make adam``).
 
 ``python scripts/export_adam.py [directory]`` writes ADSL, ADTTE and ADAE (CSV and SAS transport
 v5), their ``dictionary.csv`` and a frictionless ``datapackage.json`` (default ``_build/adam``).

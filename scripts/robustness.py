@@ -1,4 +1,4 @@
-"""Robustness values of the default seeds: ``python -m analysis.results.robustness [--check]``.
+"""Robustness values of the default seeds: ``python scripts/robustness.py [--check]``.
 
 Writes ``data/reconstructed/robustness.csv`` with the fingerprint of the code that made it, or
 with ``--check`` only compares (exit status 1 if it differs).

@@ -17,7 +17,7 @@ import jupytext
 from myst_nb.core.variables import format_plain_text
 from nbclient import NotebookClient
 
-from analysis.verify import toc_documents  # noqa: F401 - re-exported for the tests
+from analysis.config import toc_documents  # noqa: F401 - re-exported for the tests
 
 ROOT = Path(__file__).resolve().parent.parent
 IPYTHONDIR = ROOT / "config" / "ipython"

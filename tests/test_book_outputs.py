@@ -16,7 +16,7 @@ import jupytext
 import pytest
 from bs4 import BeautifulSoup
 
-from analysis.verify import toc_documents
+from analysis.config import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"

@@ -524,7 +524,7 @@ def test_export_of_the_core_columns_leaves_out_what_was_not_recorded(tmp_path, r
 
 
 def test_make_adam_writes_the_books_tables(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "analysis.data.adam", str(tmp_path)], cwd=ROOT,
+    run = subprocess.run([sys.executable, "scripts/export_adam.py", str(tmp_path)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "ADaM datasets: 8 files" in run.stdout

@@ -1,6 +1,6 @@
 """The PDF's layout, read from the LaTeX log: nothing runs off the page.
 
-LaTeX writes to ``_build/latex/book.log`` every line it could not fit into the text width
+LaTeX writes to ``_build/latex/tex/book.log`` every line it could not fit into the text width
 ("Overfull \\hbox (12.3pt too wide)") and every page whose content is taller than the text
 height ("Overfull \\vbox (54.8pt too high)").  A few points are invisible, but a table set
 without column widths runs hundreds of points off the page, a wide figure or a long code line
@@ -19,7 +19,7 @@ import pytest
 
 from analysis import config
 
-LOG = config.ROOT / "_build" / "latex" / "book.log"
+LOG = config.ROOT / "_build" / "latex" / "tex" / "book.log"
 REQUIRE = os.environ.get("BOOK_REQUIRE_BUILD") == "1"
 
 #: Widest overrun tolerated, in points (a hyphen or a short word in a narrow table column).
@@ -87,7 +87,7 @@ def test_no_line_runs_off_the_page(log):
     wide = [b for b in overfull_boxes(log) if b["box"] == "h" and b["pt"] > HBOX_TOLERANCE_PT]
     assert not wide, (
         f"{len(wide)} overfull \\hbox over {HBOX_TOLERANCE_PT:.0f}pt in {LOG.name} "
-        f"(lines of _build/latex/book.tex):\n{_describe(wide)}"
+        f"(lines of _build/latex/tex/book.tex):\n{_describe(wide)}"
     )
 
 

@@ -99,5 +99,5 @@ def test_bad_input_stops_the_build_untouched(tmp_path, target, layout, named):
     assert "break the data contract" in out
     assert named in out
     assert "Traceback" not in out
-    assert "jupyter-book build" not in run.stdout  # no builder was started
+    assert "build_edition.py build" not in run.stdout  # no builder was started
     assert {d: _snapshot(ROOT / d) for d in ("_build", "data")} == before

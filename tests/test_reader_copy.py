@@ -29,7 +29,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from analysis import config
-from analysis.verify import toc_documents
+from analysis.config import toc_documents
 
 ROOT = config.ROOT
 BUILD = ROOT / "_build"
@@ -295,6 +295,22 @@ def test_every_figure_and_numbered_table_links_its_source_data():
                     assert len(img["alt"]) > 20 and ".png" not in img["alt"]
             checked[label[:3]] += 1
     assert checked["fig"] >= 15 and checked["tbl"] >= 30, checked
+
+
+def test_code_links_follow_the_packages_lazily_imported_names():
+    """``from analysis import chapter_report`` links the function where it is defined, though
+    ``analysis/__init__.py`` imports it only when asked (compared with :mod:`inspect`)."""
+    import inspect
+
+    import reader_copy
+
+    import analysis
+
+    for name in ("chapter_report", "compare", "load_cohort"):
+        obj = inspect.unwrap(getattr(analysis, name))
+        line = inspect.getsourcelines(obj)[1]
+        assert reader_copy.resolve("analysis", name) == (obj.__module__, name, line)
+    assert reader_copy.resolve("analysis", "no_such_function") is None
 
 
 @pytest.mark.build

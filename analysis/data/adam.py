@@ -4,7 +4,6 @@ tables, and made from them (:func:`datasets`; ``make adam`` writes them) in the 
 from __future__ import annotations
 
 import re
-import runpy
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +115,3 @@ def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
         **x["adae"]})  # fmt: skip
     out = {"adsl": adsl, "adtte": pd.concat(tte), "adae": adae}
     return {k: d.reset_index(drop=True) for k, d in out.items()}
-
-
-if __name__ == "__main__":  # the writer, `make adam`, is scripts/export_adam.py
-    runpy.run_path(str(config.ROOT / "scripts" / "export_adam.py"), run_name="__main__")

@@ -58,7 +58,10 @@ def robustness_plot(data, ax=None, *, kind: str = "p"):
     common = {"x": "value", "y": "label", "order": order, "ax": ax, "legend": False}
     sns.boxplot(recon, **common, whis=(0, 100), width=0.6, fill=False, linewidth=1,
                 color=PALETTE["grey"], showcaps=False)  # fmt: skip
+    state = np.random.get_state()  # seaborn jitters with NumPy's global generator: seeded
+    np.random.seed(0)  # here, for the same figure in every build and kernel, then restored
     sns.stripplot(recon, **common, size=4, jitter=0.15, alpha=0.6, color=PALETTE["reference"])
+    np.random.set_state(state)
     sns.stripplot(book, **common, size=7, jitter=False, marker="D", color=PALETTE["comparison"])
     if kind in ("p", "ratio"):
         ax.axvline(0.05 if kind == "p" else 1, color=PALETTE["grey"], ls=":", lw=1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import runpy
 
 import numpy as np
 import pandas as pd
@@ -216,7 +215,3 @@ def figure_data(values: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     out = out.assign(panel=out["kind"].map(PANELS), cohort=cohort)
     rank = out["kind"].map({k: i for i, k in enumerate(PANELS)}).to_numpy()
     return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
-
-
-if __name__ == "__main__":  # the command line is scripts/robustness.py
-    runpy.run_path(str(config.ROOT / "scripts" / "robustness.py"), run_name="__main__")
