@@ -13,6 +13,8 @@ JB := $(BIN)/jupyter-book  # (the build calls it through scripts/build_edition.p
 # -n nitpicky, -W warnings are errors, --keep-going report them all before failing.
 JB_FLAGS ?= -n -W --keep-going
 PYTEST_ARGS ?= -m "not long"
+# Two pytest-xdist workers, each file's tests on one worker (its module fixtures built once).
+PYTEST_JOBS ?= -n 2 --dist loadfile
 
 APT_PACKAGES := texlive-latex-extra texlive-xetex latexmk texlive-fonts-recommended \
 	fonts-freefont-otf chromium chromium-driver poppler-utils
@@ -58,7 +60,7 @@ help:
 	@echo "make lab          JupyterLab, chapters open as notebooks (DATA=... as for make book)"
 	@echo "make notebook CHAPTER=survival  execute one chapter into _build/notebooks/survival.ipynb"
 	@echo "                  (or: .venv/bin/jupytext --to ipynb --execute book/survival.md)"
-	@echo "make test         pytest (PYTEST_ARGS='-m \"not slow\"' etc.)"
+	@echo "make test         pytest, two workers (PYTEST_ARGS='-m \"not slow\"', PYTEST_JOBS= etc.)"
 	@echo "make test-long    the book and its chapters on other cohorts and layouts, JupyterLab (long)"
 	@echo "make verify       re-execute every chapter, recompute every published number, compare"
 	@echo "                  the figures' data with the previous run (after make book)"
@@ -183,7 +185,7 @@ notebook: check-data
 # BOOK_SOURCE_DATA unset: chapters executed by the tests must not overwrite the build's CSVs.
 test: book
 	$(PY) scripts/build_docx.py  # the DOCX edition its tests read, from the HTML just built
-	env -u BOOK_SOURCE_DATA BOOK_REQUIRE_BUILD=1 $(PY) -m pytest $(PYTEST_ARGS)
+	env -u BOOK_SOURCE_DATA BOOK_REQUIRE_BUILD=1 $(PY) -m pytest $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 test-long: $(SETUP_STAMP)
 	env -u BOOK_SOURCE_DATA $(PY) -m pytest -m long

@@ -13,7 +13,7 @@ kernel with the libraries already imported: :data:`RESET` clears the user namesp
 IPython's history (so cell numbers start at 1 again), closes every figure, restores
 matplotlib's settings and the inline figure formats, and lets every warning be shown again.
 The tests execute each chapter in a kernel of its own and check that its outputs equal the
-ones this script cached (``tests/test_execution.py``), so sharing a kernel cannot change a
+ones this script cached (``tests/test_chapters.py``), so sharing a kernel cannot change a
 number, table or figure without a test failing.
 
 The executed notebooks go into the cache the build reads; a failing cell stops here with its
