@@ -76,8 +76,10 @@ def robustness_plot(data, ax=None, *, kind: str = "p"):
     return ax
 
 
-def robustness_figure(data, *, name: str | None = None, row_height: float = 0.42):
-    """Each quantity over the reconstructions and on the book's cohort, a panel per kind."""
+def robustness_figure(data, *, kinds=None, name: str | None = None, row_height: float = 0.42):
+    """Each quantity over the reconstructions and on the book's cohort, a panel per kind (of
+    ``kinds``, default all: a figure short enough to print at full width has fewer)."""
+    data = data if kinds is None else data[data["kind"].isin(kinds)]
     kinds = list(dict.fromkeys(data["kind"]))
     rows = [data.loc[data["kind"] == k, "label"].nunique() for k in kinds]
     height = row_height * sum(rows) + 0.8 * len(kinds) + 0.4
