@@ -6,10 +6,14 @@ made by hand on the cohort table, or from lifelines and statsmodels called direc
 
 from __future__ import annotations
 
+import re
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
+from lifelines.plotting import add_at_risk_counts
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
@@ -178,6 +182,24 @@ def test_risk_table_counted_by_hand(os_data):
         7,
     ]
     assert risk.set_index("time").loc[0.0, "at_risk"] == 19
+
+
+def test_risk_table_equals_lifelines_add_at_risk_counts(os_data):
+    # lifelines' own risk table, read from the tick labels it draws; at ticks between observed
+    # times (it counts a patient leaving at the tick itself as gone, the book as still at risk)
+    t = np.sort(os_data["time"].to_numpy(float))
+    ticks = [0.0, *((t[1:] + t[:-1]) / 2)[::3]]
+    assert len(ticks) > 5
+    risk = km.risk_table(os_data, "mrd_response", ticks)
+    for role, rows in risk.groupby("role"):
+        g = os_data[os_data["mrd_response"] == (role == "comparison")]
+        fig, ax = plt.subplots()
+        kmf = KaplanMeierFitter().fit(g["time"], g["event"])
+        add_at_risk_counts(kmf, ax=kmf.plot_survival_function(ax=ax), xticks=ticks)
+        labels = [x.get_text() for x in fig.axes[-1].get_xticklabels()]
+        drawn = [[int(n) for n in re.findall(r"\d+", lbl.split("\n", 1)[1])] for lbl in labels]
+        plt.close(fig)
+        assert rows[["at_risk", "censored", "events"]].to_numpy().tolist() == drawn
 
 
 def test_steps_are_the_lifelines_estimate(os_data):

@@ -1,3 +1,2 @@
-"""Layer 5: figures.  Each draws a results table (layer 4) and computes nothing: plot helpers
-take ``ax`` and return it; figure functions return the figure and save what they draw as the
-source data of their label (``name=``), which ``make verify`` fingerprints."""
+"""Layer 5: figures. Each draws a results table and computes nothing: plot helpers take ``ax``
+and return it; a figure function saves what it draws as its label's data (``make verify``)."""

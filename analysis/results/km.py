@@ -79,15 +79,16 @@ def steps(data: pd.DataFrame, split: str | None = None, population: str = "all p
 
 
 def risk_table(data: pd.DataFrame, split: str | None, at, population: str = "all patients"):
-    """``role``, ``label``, ``time`` (each of ``at``), ``at_risk`` (time >= t, as lifelines),
-    cumulative ``censored`` and ``events`` before t (time < t): the three add up to n."""
-    at, t, e = np.asarray(at, float), data["time"].to_numpy(float), data["event"].to_numpy(int)
-    return pd.concat([pd.DataFrame({
-        "role": g.role, "label": g.short, "time": at,
-        "at_risk": survival.at_risk_counts(t[g.mask], at),
-        "censored": np.searchsorted(np.sort(t[g.mask & (e == 0)]), at, "left"),
-        "events": np.searchsorted(np.sort(t[g.mask & (e == 1)]), at, "left"),
-    }) for g in groups(data, split, population)], ignore_index=True)  # fmt: skip
+    """``role``, ``label``, ``time`` (each of ``at``), ``at_risk`` (time >= t, R's ``n.risk``),
+    ``censored`` and ``events`` (before t) summed from each curve's lifelines event table."""
+    at, parts = np.asarray(at, float), []
+    for g in groups(data, split, population):
+        km = survival.kaplan_meier(data["time"][g.mask], data["event"][g.mask])
+        cum = np.vstack([[0, 0], km[["n_censored", "n_event"]].cumsum().to_numpy(int)])
+        c, e = cum[np.searchsorted(km["time"].to_numpy(), at, "left")].T
+        parts.append(pd.DataFrame(dict(role=g.role, label=g.short, time=at,
+                     at_risk=g.mask.sum() - c - e, censored=c, events=e)))  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
 
 
 def p_hr_lines(p, hr, lower, upper, test: str = "log-rank") -> tuple[str, str]:

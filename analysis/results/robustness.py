@@ -92,12 +92,12 @@ def _fingerprint(seeds) -> str:
 
 
 def robustness(seeds=DEFAULT_SEEDS, *, reference=None) -> pd.DataFrame:
-    """:func:`compute_values` (committed for the default seeds, with the code's fingerprint), and
-    ``reference``, ``(cohort, ae[, comparison])`` of the book's cohort, as seed -1."""
+    """:func:`compute_values` (committed while its code is unchanged), ``reference`` as seed -1."""
     stamp = config.ROBUSTNESS_VALUES.with_suffix(".sha256")
     committed = stamp.is_file() and stamp.read_text().strip() == _fingerprint(DEFAULT_SEEDS)
     committed &= tuple(seeds) == DEFAULT_SEEDS
-    values = pd.read_csv(config.ROBUSTNESS_VALUES) if committed else compute_values(seeds)
+    values = (pd.read_csv(config.ROBUSTNESS_VALUES, float_precision="round_trip") if committed
+              else compute_values(seeds))  # fmt: skip
     if reference is None:
         return values
     ref = pd.Series(cohort_quantities(*reference)).rename_axis("key").reset_index(name="value")
