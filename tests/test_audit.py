@@ -57,6 +57,8 @@ def test_evaluate():
     assert audit.evaluate("0.625 * 16 == 9 + 1 + 1") == (False, "10 ≠ 11")
     assert audit.evaluate("12 >= (19 + 1) / 2") == (True, "12 ≥ 10")
     assert audit.evaluate("1.7 <= 11.0 <= 28.5") == (True, "1.7 ≤ 11 ≤ 28.5")
+    # sides with at most three decimals, rounded half up (not "%.3g": 1234.5 is not "1.23e+03")
+    assert audit.evaluate("1234.5 > 1/3 + 0.0005") == (True, "1234.5 > 0.334")
     assert audit.evaluate("1 <= 3 <= 2") == (False, "1 ≤ 3 > 2")
     for bad in ("__import__('os')", "x + 1 == 2", "12 + 4"):
         with pytest.raises(ValueError):

@@ -115,6 +115,10 @@ def test_chapter_report_statuses_follow_a_changed_grade(tables):
 
 def test_format_and_match_rules():
     assert format_value(0.0235, "value", 3) == "0.024"  # half up, as printed
+    # the book's one rounding rule (half up) and P-value style, in the "recomputed" column too
+    assert format_value(16.25, "not_reached") == "16.3 months"
+    assert format_value(0.0235, "not_significant") == "P = 0.024"
+    assert format_value(0.0002, "significant") == "P < 0.001"
     assert is_reproduced(0.0234, "value", "0.023", 3)
     assert not is_reproduced(0.0236, "value", "0.023", 3)
     assert is_reproduced(float("nan"), "not_reached", "not reached")

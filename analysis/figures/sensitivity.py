@@ -7,6 +7,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from .. import config
 from .. import format as fmt
 from ..display import save_source_data
 from .km import ROW_HEIGHT, km_figure
@@ -64,7 +65,7 @@ def robustness_plot(data, ax=None, *, kind: str = "p"):
     np.random.set_state(state)
     sns.stripplot(book, **common, size=7, jitter=False, marker="D", color=PALETTE["comparison"])
     if kind in ("p", "ratio"):
-        ax.axvline(0.05 if kind == "p" else 1, color=PALETTE["grey"], ls=":", lw=1)
+        ax.axvline(config.ALPHA if kind == "p" else 1, color=PALETTE["grey"], ls=":", lw=1)
     if kind == "p":
         ax.set_xlim(0, 1)
     if kind == "ratio":

@@ -90,7 +90,8 @@ def evaluate(expr: str) -> tuple[bool, str]:
     if not sides or not all(isinstance(n, _ARITHMETIC) for s in sides for n in ast.walk(s)):
         raise ValueError(f"not a relation between numbers: {expr!r}")
     values = [float(eval(compile(s, "<claim>", "eval"))) for s in sides]  # numbers only
-    ops, short = [_CMP[type(o)] for o in tree.ops], [f"{x:.3g}" for x in values]
+    ops = [_CMP[type(o)] for o in tree.ops]  # sides as written, at most 3 decimals, half up
+    short = [fmt.number(x, min(3, len(repr(x).partition(".")[2].rstrip("0")))) for x in values]
     holds = [f(a, b) for (_, _, f), a, b in zip(ops, values, values[1:])]
     text = "".join(f" {o[not ok]} {b}" for o, ok, b in zip(ops, holds, short[1:]))
     return all(holds), short[0] + text

@@ -12,8 +12,8 @@ import pandas as pd
 import yaml
 
 from .. import config
+from .. import format as fmt
 from ..data import derive
-from ..format import round_half_up
 from . import metrics
 
 KINDS = ("value", "not_reached", "not_significant", "significant", "not_checkable")
@@ -86,10 +86,8 @@ def format_value(value: float, kind: str, decimals=None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not reached" if kind == "not_reached" else "undefined"
     if kind in ("not_significant", "significant"):
-        return f"P = {float(round_half_up(value, 3)):.3f}"
-    if kind == "not_reached":
-        return f"{value:.1f} months"
-    return f"{round_half_up(value, int(decimals)):f}"
+        return "P " + ("" if fmt.p_value(value).startswith("<") else "= ") + fmt.p_value(value)
+    return fmt.months(value) if kind == "not_reached" else fmt.number(value, int(decimals))
 
 
 def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
@@ -102,11 +100,9 @@ def is_reproduced(value: float, kind: str, printed: str, decimals=None) -> bool:
         return nan
     if nan:
         return False
-    if kind == "not_significant":
-        return value >= 0.05
-    if kind == "significant":
-        return value < 0.05
-    return round_half_up(value, int(decimals)) == Decimal(str(printed))
+    if kind in ("not_significant", "significant"):
+        return (value < config.ALPHA) == (kind == "significant")
+    return fmt.round_half_up(value, int(decimals)) == Decimal(str(printed))
 
 
 def compare(cohort: pd.DataFrame, ae: pd.DataFrame, ledger: pd.DataFrame | None = None,

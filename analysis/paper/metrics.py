@@ -90,7 +90,7 @@ def logrank_p(cohort, ae, endpoint: str, by: str, among: str | list[str] | None 
 
 
 @metric
-def km_at(cohort, ae, endpoint: str, months: float = 12.0, what: str = "survival",
+def km_at(cohort, ae, endpoint: str, months: float, what: str = "survival",
           among: str | list[str] | None = None) -> float:  # fmt: skip
     """Kaplan-Meier estimate (``survival``) or Greenwood SE (``se``) at ``months``, percent."""
     data, _ = _endpoint(cohort, endpoint, among)

@@ -27,7 +27,7 @@ import yaml
 from .. import config
 from ..config import DAYS_PER_MONTH
 from ..data import data_dictionary
-from ..stats.consistency import grim, km_feasibility, prints_as
+from ..stats.consistency import grim, km_feasibility, prints_as, prints_as_each
 from ..stats.consistency import logrank_screen as logrank_pvalues
 from ..stats.proportions import fisher_exact
 from ..stats.survival import kaplan_meier, survival_at
@@ -103,25 +103,25 @@ def km_patterns() -> tuple[str, ...]:
     return km_feasibility(n, died, t["os_1y"], t["os_1y_se"]).orders
 
 
-def order_skeletons(target_p: float | None = None) -> np.ndarray:
+def order_skeletons(target_p: str | None = None) -> np.ndarray:
     """Orders of OS times (k, 19) giving the published 1-year OS ± SE, an unreached median and
     the MRD log-rank P (``target_p``): the class of each time (``nD``, ``rD``, ``nC``, ``rC``:
     MRD non-responder / responder, died / censored)."""
-    target_p = _number("os_mrd_p") if target_p is None else target_p
-    out = []
+    target_p = targets()["os_mrd_p"] if target_p is None else target_p  # as printed
+    n, out = int(_number("n_patients")), []
     for pattern in km_patterns():
-        for late in range(8):
-            tail = ["C"] * 8
+        for late in range(n - len(pattern)):  # one death after a year, the rest censored
+            tail = ["C"] * (n - len(pattern))
             tail[late] = "D"
             seq = list(pattern) + tail
             e = np.array([s == "D" for s in seq], dtype=int)
-            if kaplan_meier(np.arange(1.0, 20.0), e)["survival"].min() <= 0.5:
+            if kaplan_meier(np.arange(1.0, n + 1), e)["survival"].min() <= 0.5:
                 continue  # the median would be reached
             dpos, cpos = np.flatnonzero(e == 1), np.flatnonzero(e == 0)
             pairs = itertools.product(*map(itertools.combinations, (dpos, cpos), (4, 3)))
-            labels = np.array([np.isin(np.arange(19), dn + cn) for dn, cn in pairs])
-            p = logrank_pvalues(np.arange(1.0, 20.0), e, ~labels)
-            for g in labels[np.round(p, 3) == target_p]:
+            labels = np.array([np.isin(np.arange(n), dn + cn) for dn, cn in pairs])
+            p = logrank_pvalues(np.arange(1.0, n + 1), e, ~labels)
+            for g in labels[prints_as_each(p, target_p)]:
                 out.append([("n" if gi else "r") + s for gi, s in zip(g, seq)])
     return np.array(out)
 
@@ -173,7 +173,7 @@ def _draw_candidate(rng, skeleton, ordered):
     n = len(ROLES)
     c_pos = [j for j in range(n) if skeleton[j].endswith("C")]
     c1, c2 = ordered[c_pos[0]], ordered[c_pos[1]]
-    upper = min(c2 - 0.1, 12.0)
+    upper = min(c2 - 0.1, config.HORIZON_MONTHS)
     if c1 > 2.4:  # the first censoring must precede the early relapse (<= 2.5 months)
         return None
     # transplant days: 11 values with the paper's median, minimum and maximum (the maximum
@@ -284,7 +284,7 @@ def _search_times(rng, progress, max_candidates=2_000_000, batch=2000):
             hs = (~np.isnan(hsct) & (np.isnan(rel) | (hsct < rel)))[_CR]  # HSCT in 1st remission
             p = logrank_pvalues(rt, re_, np.vstack([_MRD[_CR], hs]))
             p_os = logrank_pvalues(t[_CR], e[_CR], hs)[0]
-            if min(p.min(), p_os) < 0.05:
+            if min(p.min(), p_os) < config.ALPHA:
                 continue
             progress(f"timeline found after {tried} candidates")
             yield t, e, hsct, days, rel
@@ -316,7 +316,7 @@ def _not_significant_fisher(labels: np.ndarray) -> np.ndarray:
                 continue
             table = _fisher_by_count(k_total, n_total, int(m))
             rows = n_group == m
-            ok[rows] &= np.array([table[int(x)] >= 0.05 for x in a[rows]])
+            ok[rows] &= np.array([table[int(x)] >= config.ALPHA for x in a[rows]])
     return ok
 
 
@@ -330,8 +330,8 @@ def _label_search(rng, t, e, rel, *, size, eligible, forced, target_p, progress,
     labels[np.arange(len(combos))[:, None], combos] = True
     labels[:, forced_idx] = True
     p_os = logrank_pvalues(t, e, labels)
-    keep = np.round(p_os, 3) == target_p
-    keep &= logrank_pvalues(rt, re_, labels[:, _CR]) >= 0.05
+    keep = prints_as_each(p_os, target_p)
+    keep &= logrank_pvalues(rt, re_, labels[:, _CR]) >= config.ALPHA
     keep &= _not_significant_fisher(labels)
     progress(f"{name}: {keep.sum()} of {len(labels)} labellings reproduce P = {target_p}")
     if not keep.any():
@@ -370,7 +370,7 @@ def _draw_baseline(rng):
         groups = np.vstack([sex_male, ages <= 18, months >= 12, emd])
         if _not_significant_fisher(groups).all():
             car_t = np.zeros(n, bool)
-            car_t[rng.choice(n, 2, replace=False)] = True
+            car_t[rng.choice(n, int(_number("n_prior_car_t")), replace=False)] = True
             return sex_male, ages, months, emd, car_t
     raise RuntimeError("no baseline draw satisfied the 'no difference' statements")
 
@@ -381,7 +381,7 @@ def _adverse_events(rng, ids, overt, high_blasts, cycles, adult, transplanted):
     discontinuation to a one-cycle untransplanted patient; the rest from ``assumptions.yml``."""
     n = len(ids)
     overt_idx = np.flatnonzero(overt)
-    crs = rng.choice(overt_idx, 11, replace=False)
+    crs = rng.choice(overt_idx, int(_number("n_crs")), replace=False)
     crs_high = [i for i in crs if high_blasts[i]]
     crs3 = int(rng.choice(crs_high if crs_high else crs))
     others = [int(i) for i in crs if i != crs3]
@@ -455,13 +455,13 @@ def reconstruct(seed: int = DEFAULT_SEED, *, quiet: bool = False):
     for attempt, (t, e, hsct, days, rel) in enumerate(_search_times(rng, progress), 1):
         ph = _label_search(
             rng, t, e, rel, size=int(_number("n_ph_positive")), eligible=np.ones(len(ROLES), bool),
-            forced=("D7", "M3"), target_p=_number("os_ph_p"), progress=progress, name="Ph+",
+            forced=("D7", "M3"), target_p=targets()["os_ph_p"], progress=progress, name="Ph+",
         )  # fmt: skip
         if ph is None:
             continue
         high = _label_search(
             rng, t, e, rel, size=_high_blast_count(), eligible=_OVERT, forced=(),
-            target_p=_number("os_blasts_p"), progress=progress, name=">=50% blasts",
+            target_p=targets()["os_blasts_p"], progress=progress, name=">=50% blasts",
         )  # fmt: skip
         if high is None:
             continue

@@ -142,7 +142,7 @@ def tables(summary: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str, str]]:
     for family, rows in summary.groupby("family", sort=False):
         n = int(rows["n"].iloc[0])
         note = [f"not reached in {r.n_undefined} of {n}" if 0 < r.n_undefined < n else
-                f"P < 0.05 in {r.n_significant}/{n}" if r.kind == "p" else ""
+                f"P < {config.ALPHA} in {r.n_significant}/{n}" if r.kind == "p" else ""
                 for r in rows.itertuples()]  # fmt: skip
         span = ["not reached in all" if r["n_undefined"] == n else _span(r, every="")
                 for _, r in rows.iterrows()]  # fmt: skip

@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 from scipy import stats
 
+from .. import config
 from ..format import round_half_up
 
 
@@ -23,7 +24,7 @@ def prints_as(value: float, printed: str) -> bool:
     return round_half_up(value, decimals_of(printed)) == Decimal(printed)
 
 
-def _prints_as(values: np.ndarray, printed: str) -> np.ndarray:
+def prints_as_each(values: np.ndarray, printed: str) -> np.ndarray:
     """:func:`prints_as` for an array."""
     scale = 10.0 ** decimals_of(printed)
     with np.errstate(invalid="ignore"):
@@ -75,7 +76,7 @@ def _km_orders(n, events, estimate, se, z):
         last_is_event = (codes & 1) == 1 if j else np.ones(len(codes), bool)
         with np.errstate(invalid="ignore"):
             se_here = np.where(s > 0, z * s * np.sqrt(g), 0.0)
-        hit = last_is_event & _prints_as(100 * s, estimate) & _prints_as(100 * se_here, se)
+        hit = last_is_event & prints_as_each(100 * s, estimate) & prints_as_each(100 * se_here, se)
         for code, sj, dj in zip(codes[hit], s[hit], d[hit]):
             order = format(int(code), f"0{j}b").replace("1", "D").replace("0", "C") if j else ""
             # the remaining events as early as possible with the most at risk: the best case
@@ -94,7 +95,7 @@ def km_feasibility(n: int, events: int, estimate: str, se: str) -> KMFeasibility
     ('DDDCCDDCCCD', 'DDCDDCDCCCD', 'CDDDDDCCCCD')
     """
     orders = _km_orders(n, events, estimate, se, 1.0)
-    half = _km_orders(n, events, estimate, se, float(stats.norm.ppf(0.975)))
+    half = _km_orders(n, events, estimate, se, float(stats.norm.ppf(1 - config.ALPHA / 2)))
     return KMFeasibility(tuple(o for o, ok in orders if ok), len(orders), len(half))
 
 
