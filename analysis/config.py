@@ -33,6 +33,7 @@ CLAIMS_PATH = PAPER_DIR / "claims.yml"
 ASSUMPTIONS_PATH = PAPER_DIR / "assumptions.yml"
 # The data dictionary (layer 1, analysis.data).
 DICTIONARY_PATH = PACKAGE / "data" / "dictionary.yml"
+AE_TERMS_PATH = PACKAGE / "data" / "ae_terms.yml"  # CTCAE term -> MedDRA PT and SOC
 
 #: Two-sided significance level (Materials and methods, *Statistical analysis*: P < 0.05).
 ALPHA = 0.05

@@ -472,7 +472,7 @@ def test_adtte_gives_the_books_kaplan_meier_estimates(exported, reference):
 
 
 def test_adae_is_coded_by_the_term_mapping(exported, reference):
-    """AEDECOD and AEBODSYS: MedDRA PT and SOC of analysis/paper/ae_terms.yml (CTCAE v5.0)."""
+    """AEDECOD and AEBODSYS: MedDRA PT and SOC of analysis/data/ae_terms.yml (CTCAE v5.0)."""
     adae = pd.read_csv(exported[0] / "adae.csv", keep_default_na=False)
     assert adae["AETERM"].tolist() == reference[1]["event"].tolist()
     assert adae["ATOXGR"].tolist() == reference[1]["grade"].tolist()

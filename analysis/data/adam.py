@@ -106,7 +106,7 @@ def datasets(cohort: pd.DataFrame, ae: pd.DataFrame) -> dict[str, pd.DataFrame]:
         tte.append(pd.DataFrame({**study, "USUBJID": d["patient_id"], "PARAMCD": code,
             "PARAM": x["param"][code], "AVAL": d[time].astype(float), "AVALU": "MONTHS",
             "CNSR": 1 - e, "EVNTDESC": [x["evntdesc"][code][k] for k in kind]}))  # fmt: skip
-    terms = yaml.safe_load((config.PAPER_DIR / "ae_terms.yml").read_text(encoding="utf-8"))["terms"]
+    terms = yaml.safe_load(config.AE_TERMS_PATH.read_text(encoding="utf-8"))["terms"]
     pt = {w.lower(): t["pt"] for t in terms for w in [t["pt"], *t["verbatim"]]}
     decod, soc = ae["event"].str.strip().str.lower().map(pt), {t["pt"]: t["soc"] for t in terms}
     adae = pd.DataFrame({**study, "USUBJID": ae["patient_id"], "AETERM": ae["event"],

@@ -1,5 +1,5 @@
 """The paper's Table 2 by MedDRA system organ class (SOC) and preferred term (PT), coded with
-``analysis/paper/ae_terms.yml``, each patient once per term at the worst grade, percentages of
+``analysis/data/ae_terms.yml``, each patient once per term at the worst grade, percentages of
 all patients treated; the grades each term allows; the actions the events led to."""
 
 import numpy as np
@@ -11,7 +11,7 @@ from .. import format as fmt
 from .baseline import ASSUMED, LAYOUT, SAY
 
 #: The term mapping (``ae_terms.yml``, one row per PT; its header gives the sources).
-CODING = pd.DataFrame(yaml.safe_load((config.PAPER_DIR / "ae_terms.yml").read_bytes())["terms"])
+CODING = pd.DataFrame(yaml.safe_load(config.AE_TERMS_PATH.read_bytes())["terms"])
 _INDEX = {w.lower(): i for i, r in CODING.iterrows() for w in [r.pt, *r.verbatim]}
 _ASSUMED = {a["pt"]: set(a["grades"]) for a in LAYOUT["assumed"]["table2"]}
 _SHORT = dict(zip(CODING["pt"], CODING["short"].fillna(CODING["pt"])))
