@@ -38,6 +38,7 @@ import sys
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
@@ -180,12 +181,37 @@ def test_make_html_builds_the_whole_book_on_each_layout(tmp_path):
     shown = {name: _csvs(builds[name] / "source_data") for name in ("everyday", "renamed", "adam")}
     for name, tables in shown.items():
         summary = pd.read_csv(builds[name] / "source_data" / "tbl-repro-summary.csv")
-        assert summary["reproduced"].astype(int).sum() == n_published, name
-        assert tables == shown["everyday"], [
-            k for k in tables if tables[k] != shown["everyday"].get(k)
-        ]
+        ledger = summary[summary["part"].str.startswith("published numbers recomputed")]
+        assert ledger[["entries", "agree"]].astype(int).values.tolist() == [[n_published] * 2], name
+        if name != "adam":
+            assert tables == shown["everyday"], [
+                k for k in tables if tables[k] != shown["everyday"].get(k)
+            ]
+            continue
+        # ADTTE holds AVAL in days to four decimals, as a centre might write it: back in months
+        # the times agree to within 1e-5 months, so the figures' data agree to that, not to the
+        # byte (and their fingerprints, tbl-repro-figures, differ). Where such a time no longer
+        # ties with a transplant time (ADSL), a Simon-Makuch curve gains a step of zero height.
+        assert set(tables) == set(shown["everyday"])
+        for k in sorted(set(tables) - {"tbl-repro-figures.csv"}):
+            a, b = (pd.read_csv(io.StringIO(t[k])) for t in (tables, shown["everyday"]))
+            assert list(a.columns) == list(b.columns), k
+            if a.shape != b.shape:
+                assert k.startswith("fig-sensitivity-simon-makuch"), k
+                a, b = (d.drop_duplicates(["role", "survival"]).reset_index(drop=True)
+                        for d in (a.round({"time": 4}), b))  # fmt: skip
+            num = [c for c in a.columns if pd.api.types.is_numeric_dtype(b[c])]
+            np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float),
+                                       rtol=1e-6, atol=1e-5, err_msg=k)  # fmt: skip
+            text = [c for c in a.columns if c not in num]
+            assert a[text].fillna("").equals(b[text].fillna("")), k
     analysed = {name: _csvs(builds[name] / "adam") for name in shown}
-    assert analysed["renamed"] == analysed["everyday"] == analysed["adam"]
+    assert analysed["renamed"] == analysed["everyday"]
+    adam, everyday = analysed["adam"], analysed["everyday"]
+    assert {k: v for k, v in adam.items() if k != "adtte.csv"} == {
+        k: v for k, v in everyday.items() if k != "adtte.csv"}  # fmt: skip
+    a, b = (pd.read_csv(io.StringIO(t["adtte.csv"])) for t in (adam, everyday))
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-6, atol=1e-5)  # AVAL, months
     # Only the core columns: the survival figures (core columns) are the same; the book says
     # which optional columns were not recorded and derives the two it can.
     core = _csvs(builds["core"] / "source_data")
