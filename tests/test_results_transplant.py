@@ -83,6 +83,8 @@ def test_texts_reproduce_the_paper(texts):
         assert float(texts[f"{endpoint}_p"].split("= ")[1]) >= config.ALPHA
         assert texts[f"{endpoint}_hr"].startswith("HR ")
     assert (texts["paper_pct"], texts["paper_n_hsct"]) == ("62.5", "11")
+    # Abstract: "Of the 16 patients with CR", "62.5% proceeded": 62.5% of 16 is 10, not 11
+    assert (texts["paper_cr"], texts["paper_pct_of_cr"]) == ("16", "10")
     assert texts["listing_caption"] == "Reconstructed, not the patients' records."
 
 

@@ -86,7 +86,7 @@ def format_value(value: float, kind: str, decimals=None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not reached" if kind == "not_reached" else "undefined"
     if kind in ("not_significant", "significant"):
-        return "P " + ("" if fmt.p_value(value).startswith("<") else "= ") + fmt.p_value(value)
+        return f"P = {fmt.p_value(value)}".replace("= <", "<")  # as km.p_hr_lines writes it
     return fmt.months(value) if kind == "not_reached" else fmt.number(value, int(decimals))
 
 

@@ -28,10 +28,9 @@ def _pct_ci(lower, upper) -> str:
 
 def intro_texts(report: pd.DataFrame) -> dict[str, str]:
     """Glue-ready headline numbers (keys without ``intro_``) from ``compare(cohort, ae)``."""
-    r = report.set_index("id")
-    v = r["value"]
+    v = (r := report.set_index("id"))["value"]
     return {
-        "paper_n": r.loc["n_patients", "printed"],
+        "paper_n": r.loc["n_patients", "printed"], "paper_os_mrd_p": r.loc["os_mrd_p", "printed"],
         "cr_k": fmt.number(v["cr_overt_n"], 0), "cr_n": fmt.number(v["n_overt"], 0),
         "cr_percent": fmt.number(v["cr_overt_pct"]) + "%",
         "cr_ci": _pct_ci(v["cr_overt_ci_lower"], v["cr_overt_ci_upper"]),
